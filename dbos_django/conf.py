@@ -1,0 +1,212 @@
+"""The ``DBOS`` setting, read through one typed object.
+
+    DBOS = {
+        "APPLICATION_NAME": "shop",        # owner name written on every workflow row
+        "APPLICATION_VERSION": None,        # None: a hash of the registered workflows' source
+        "EXECUTOR_ID": "local",             # which process owns PENDING workflows for recovery
+        "DATABASE": "default",              # the alias holding the system tables
+        "MAX_THREADS": 64,                  # bound of the thread pool running workflows
+        "SERIALIZER": "json+pickle",        # or "json", or a dotted path to a Serializer class
+        "POLLING_INTERVAL": 1.0,            # seconds between polls when waiting on another process
+        "LOG_LEVEL": None,                  # level of the "dbos_django" logger, if set
+    }
+
+``DBOS(config={...})`` (DBOS's own way) overrides these until ``DBOS.destroy()``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from .serialization import DefaultSerializer, JSONSerializer, Serializer
+
+APP_NAME_RE = re.compile(r"^[a-z0-9-_]{3,30}$")
+
+DEFAULTS: dict[str, Any] = {
+    "APPLICATION_NAME": "django",
+    "APPLICATION_VERSION": None,
+    "EXECUTOR_ID": "local",
+    "DATABASE": "default",
+    "MAX_THREADS": 64,
+    "SERIALIZER": "json+pickle",
+    "POLLING_INTERVAL": 1.0,
+    "LOG_LEVEL": None,
+}
+
+
+class DBOSCompatibilityWarning(UserWarning):
+    """A DBOS configuration key that dbos_django ignores or does not implement."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DBOSSettings:
+    """The validated ``DBOS`` setting."""
+
+    application_name: str
+    application_version: str | None
+    executor_id: str
+    database: str
+    max_threads: int
+    serializer: Serializer = field(compare=False)
+    polling_interval: float
+    log_level: str | None
+
+
+def _serializer(value: Any) -> Serializer:
+    if isinstance(value, Serializer):
+        return value
+    if value == "json+pickle":
+        return DefaultSerializer()
+    if value == "json":
+        return JSONSerializer()
+    if isinstance(value, str) and "." in value:
+        cls = import_string(value)
+        return cls() if isinstance(cls, type) else cls
+    raise ValueError(f"SERIALIZER must be 'json+pickle', 'json' or a dotted path to a Serializer, not {value!r}")
+
+
+def problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """List ``(key, message)`` for every invalid entry of a raw ``DBOS`` dict."""
+    found: list[tuple[str, str]] = []
+    for key in raw:
+        if key not in DEFAULTS:
+            found.append((key, f"unknown key {key!r}; known keys: {', '.join(DEFAULTS)}"))
+    merged = {**DEFAULTS, **raw}
+    name = merged["APPLICATION_NAME"]
+    if not isinstance(name, str) or not APP_NAME_RE.match(name):
+        found.append(("APPLICATION_NAME", f"{name!r} must match {APP_NAME_RE.pattern}"))
+    for key in ("EXECUTOR_ID", "DATABASE"):
+        if not isinstance(merged[key], str) or not merged[key].strip():
+            found.append((key, f"must be a non-empty string, not {merged[key]!r}"))
+    version = merged["APPLICATION_VERSION"]
+    if version is not None and (not isinstance(version, str) or not version.strip()):
+        found.append(("APPLICATION_VERSION", f"must be None or a non-empty string, not {version!r}"))
+    threads = merged["MAX_THREADS"]
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        found.append(("MAX_THREADS", f"must be a positive integer, not {threads!r}"))
+    interval = merged["POLLING_INTERVAL"]
+    if not isinstance(interval, (int, float)) or isinstance(interval, bool) or interval <= 0:
+        found.append(("POLLING_INTERVAL", f"must be a positive number of seconds, not {interval!r}"))
+    try:
+        _serializer(merged["SERIALIZER"])
+    except Exception as exc:
+        found.append(("SERIALIZER", str(exc)))
+    level = merged["LOG_LEVEL"]
+    if level is not None and level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        found.append(("LOG_LEVEL", f"must be None or a logging level name, not {level!r}"))
+    return found
+
+
+_overrides: dict[str, Any] = {}
+_cached: DBOSSettings | None = None
+
+
+def raw_settings() -> dict[str, Any]:
+    """The ``DBOS`` dict from Django settings with the ``DBOS(config=...)`` overrides on top."""
+    value = getattr(django_settings, "DBOS", {}) or {}
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"settings.DBOS must be a dict, not {type(value).__name__}")
+    return {**value, **_overrides}
+
+
+def get() -> DBOSSettings:
+    """Return the validated settings; raise ``ImproperlyConfigured`` naming each bad key."""
+    global _cached
+    if _cached is None:
+        raw = raw_settings()
+        found = problems(raw)
+        if found:
+            raise ImproperlyConfigured(
+                "Invalid DBOS setting: " + "; ".join(f"{key}: {msg}" for key, msg in found)
+            )
+        merged = {**DEFAULTS, **raw}
+        _cached = DBOSSettings(
+            application_name=merged["APPLICATION_NAME"],
+            application_version=merged["APPLICATION_VERSION"],
+            executor_id=merged["EXECUTOR_ID"],
+            database=merged["DATABASE"],
+            max_threads=merged["MAX_THREADS"],
+            serializer=_serializer(merged["SERIALIZER"]),
+            polling_interval=float(merged["POLLING_INTERVAL"]),
+            log_level=merged["LOG_LEVEL"],
+        )
+    return _cached
+
+
+def reset() -> None:
+    global _cached
+    _cached = None
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("DBOS", "DATABASES"):
+        reset()
+
+
+# DBOS's DBOSConfig keys: where each lands here, or why it does not.
+CONFIG_KEYS: dict[str, str] = {
+    "name": "APPLICATION_NAME",
+    "application_version": "APPLICATION_VERSION",
+    "executor_id": "EXECUTOR_ID",
+    "max_executor_threads": "MAX_THREADS",
+    "serializer": "SERIALIZER",
+    "notification_listener_polling_interval_sec": "POLLING_INTERVAL",
+    "log_level": "LOG_LEVEL",
+}
+DATABASE_URL_KEYS = ("system_database_url", "application_database_url", "database_url")
+UNIMPLEMENTED_KEYS = frozenset(
+    {
+        "sys_db_pool_size", "sys_db_polling_concurrency", "db_engine_kwargs", "system_database_engine",
+        "dbos_system_schema", "use_listen_notify", "run_migrations", "notification_coalesce_sec",
+        "scheduler_polling_interval_sec", "kafka_queue_polling_interval_sec", "enable_patching",
+        "console_log_level", "otlp_log_level", "enable_otlp", "otlp_traces_endpoints",
+        "otlp_logs_endpoints", "otlp_attributes", "otel_attribute_format", "admin_port",
+        "run_admin_server", "conductor_key", "conductor_url", "conductor_executor_metadata",
+    }
+)  # fmt: skip
+
+
+def apply_dbos_config(config: dict[str, Any]) -> None:
+    """Map a DBOS ``DBOSConfig`` dict onto overrides; warn on what is ignored, raise on unknown keys."""
+    unknown = [k for k in config if k not in CONFIG_KEYS and k not in DATABASE_URL_KEYS and k not in UNIMPLEMENTED_KEYS]
+    if unknown:
+        from .error import DBOSInitializationError
+
+        raise DBOSInitializationError(f"unknown DBOS config key(s): {', '.join(sorted(unknown))}")
+    overrides = {CONFIG_KEYS[k]: v for k, v in config.items() if k in CONFIG_KEYS}
+    found = problems(overrides)
+    if found:
+        from .error import DBOSInitializationError
+
+        raise DBOSInitializationError("; ".join(f"{key}: {msg}" for key, msg in found))
+    alias = overrides.get("DATABASE", raw_settings().get("DATABASE", DEFAULTS["DATABASE"]))
+    for key in DATABASE_URL_KEYS:
+        if config.get(key):
+            db_name = django_settings.DATABASES.get(alias, {}).get("NAME")
+            warnings.warn(
+                f"DBOS config key {key!r} is ignored: dbos_django uses Django's database {alias!r} "
+                f"({db_name}) from settings.DATABASES",
+                DBOSCompatibilityWarning,
+                stacklevel=3,
+            )
+    for key in sorted(k for k in config if k in UNIMPLEMENTED_KEYS):
+        warnings.warn(f"DBOS config key {key!r} is not implemented by dbos_django and is ignored",
+                      DBOSCompatibilityWarning, stacklevel=3)  # fmt: skip
+    _overrides.clear()
+    _overrides.update(overrides)
+    reset()
+
+
+def clear_dbos_config() -> None:
+    _overrides.clear()
+    reset()

@@ -1,0 +1,113 @@
+"""The wrappers ``@DBOS.workflow``, ``@DBOS.step`` and ``@DBOS.transaction`` put around functions."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from . import conf
+from .engine import steps, transactions, workflows
+from .engine.aio import loop_running, run_blocking_off_loop
+from .engine.context import current_step, in_workflow_body
+from .engine.registry import WorkflowInfo, registry
+from .error import DBOSException
+
+P = ParamSpec("P")
+R = TypeVar("R")
+WORKFLOW_ATTR = "__dbos_workflow__"
+
+
+def workflow_info(func: Callable[..., Any]) -> WorkflowInfo:
+    """The registration of a decorated workflow; raise if ``func`` is not one."""
+    info = getattr(func, WORKFLOW_ATTR, None)
+    if info is None:
+        name = getattr(func, "__qualname__", repr(func))
+        raise DBOSException(f"{name} is not a workflow: decorate it with @DBOS.workflow()")
+    return info
+
+
+def workflow(*, name: str | None = None, max_recovery_attempts: int | None = 100) -> Callable[[Callable[P, R]], Callable[P, R]]:  # fmt: skip
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        if max_recovery_attempts is not None and max_recovery_attempts < 0:
+            raise DBOSException(f"max_recovery_attempts must be None or >= 0, not {max_recovery_attempts}")
+        info = WorkflowInfo(name=name or func.__qualname__, func=func,
+                            is_async=inspect.iscoroutinefunction(func),
+                            max_recovery_attempts=max_recovery_attempts)  # fmt: skip
+        registry.add_workflow(info)
+        if info.is_async:
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                return await workflows.call_async(info, args, kwargs)
+
+            wrapper: Any = async_wrapper
+        else:
+
+            @functools.wraps(func)
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                return workflows.call(info, args, kwargs)
+
+        setattr(wrapper, WORKFLOW_ATTR, info)
+        return wrapper
+
+    return decorate
+
+
+def step(*, name: str | None = None, retries_allowed: bool = False, interval_seconds: float = 1.0,
+         max_attempts: int = 3, backoff_rate: float = 2.0,
+         should_retry: Callable[[BaseException], Any] | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:  # fmt: skip
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        config = steps.StepConfig(name=name or func.__qualname__, retries_allowed=retries_allowed,
+                                  interval_seconds=interval_seconds, max_attempts=max_attempts,
+                                  backoff_rate=backoff_rate, should_retry=should_retry)  # fmt: skip
+        if should_retry is not None and inspect.iscoroutinefunction(should_retry) and not inspect.iscoroutinefunction(func):
+            raise DBOSException(f"Step {config.name}: an async should_retry needs an async step")
+        registry.add_operation(config.name, "step")
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                return await steps.run_async(config, func, args, kwargs)  # type: ignore[arg-type]
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            if in_workflow_body() is not None and loop_running():
+                # A sync step in an async workflow: Django's ORM refuses the event loop's thread.
+                return run_blocking_off_loop(lambda: steps.run(config, func, args, kwargs))
+            return steps.run(config, func, args, kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def transaction(isolation_level: str = "SERIALIZABLE", *, name: str | None = None,
+                using: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:  # fmt: skip
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        config = transactions.TransactionConfig(name=name or func.__qualname__, isolation_level=isolation_level,
+                                                using=using)  # fmt: skip
+        if inspect.iscoroutinefunction(func):
+            raise DBOSException(f"Transaction {config.name} is async: @DBOS.transaction takes sync functions only "
+                                "(the Django ORM is synchronous); call it from an async workflow as it is")  # fmt: skip
+        registry.add_operation(config.name, "transaction")
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            if in_workflow_body() is not None and loop_running():
+                return run_blocking_off_loop(lambda: wrapper(*args, **kwargs))
+            alias = config.using or conf.get().database
+            if current_step() is None:
+                transactions.check_not_in_atomic(config.name, alias)
+                if in_workflow_body() is None:
+                    return workflows.call(temp, args, kwargs)  # DBOS runs a bare transaction as a workflow
+            return transactions.run(config, func, args, kwargs, alias)
+
+        temp = WorkflowInfo(name=f"<temp>.{config.name}", func=wrapper, is_async=False)
+        registry.add_workflow(temp)
+        return wrapper
+
+    return decorate

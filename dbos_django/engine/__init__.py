@@ -1,0 +1,1 @@
+"""Execution: workflows, steps, transactions, recovery. Internal; use ``dbos_django.DBOS``."""

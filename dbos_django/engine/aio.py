@@ -1,0 +1,51 @@
+"""Bridges between sync and async code."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_pool: ThreadPoolExecutor | None = None
+
+
+def _db_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(16, thread_name_prefix="dbos-db")
+    return _pool
+
+
+async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking (ORM) work from async code in a thread, keeping the context."""
+    ctx = contextvars.copy_context()
+    call = functools.partial(ctx.run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_db_pool(), call)
+
+
+def loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def check_async(name: str) -> None:
+    """Refuse a blocking API inside a running event loop, naming its async twin."""
+    if loop_running():
+        raise RuntimeError(
+            f"{name}() was called while an event loop is running. Use await {name}_async(...) instead."
+        )
+
+
+def run_blocking_off_loop(fn: Callable[[], T]) -> T:
+    """Run blocking ORM work from a thread that runs an event loop (a sync step in an async workflow)."""
+    if not loop_running():
+        return fn()
+    ctx = contextvars.copy_context()
+    return _db_pool().submit(ctx.run, fn).result()

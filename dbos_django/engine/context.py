@@ -1,0 +1,157 @@
+"""Where a call stands: inside which workflow, which step, with which pending options.
+
+Built on contextvars so threads and asyncio tasks each see their own state; a
+``WorkflowContext`` object is shared by reference between the tasks of one workflow,
+so ``asyncio.gather`` of steps reserves ids in the order the tasks start.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..serialization import Serializer
+    from ..storage.records import StepRecord
+    from .runtime import Runtime
+
+
+@dataclass(eq=False, slots=True)
+class WorkflowContext:
+    """The state of one running workflow execution."""
+
+    workflow_id: str
+    name: str
+    runtime: Runtime
+    alias: str
+    serializer: Serializer
+    recorded: dict[int, StepRecord] = field(default_factory=dict)
+    next_id: int = 0
+    deadline_ms: int | None = None
+    cancelled: bool = False
+
+    def check_cancelled(self) -> None:
+        """Stop before the next step if this process learned the workflow was cancelled."""
+        if self.cancelled:
+            from ..error import DBOSWorkflowCancelledError
+
+            raise DBOSWorkflowCancelledError(f"Workflow {self.workflow_id} was cancelled")
+
+    def reserve(self, count: int = 1) -> int:
+        """Take the next function id (and ``count - 1`` after it); return the first."""
+        first = self.next_id + 1
+        self.next_id += count
+        return first
+
+
+@dataclass(slots=True)
+class StepContext:
+    """The step (or transaction) being run, for ``DBOS.step_id`` and ``DBOS.step_status``."""
+
+    function_id: int
+    current_attempt: int | None = None
+    max_attempts: int | None = None
+    is_transaction: bool = False
+
+
+@dataclass(slots=True)
+class AssignedID:
+    """An id set by ``SetWorkflowID``, consumed by the first workflow started under it."""
+
+    workflow_id: str
+    used: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StartOptions:
+    """Options for the next workflow started in this scope."""
+
+    assigned_id: AssignedID | None = None
+    timeout_seconds: float | None = None
+    timeout_set: bool = False
+    authenticated_user: str | None = None
+    authenticated_roles: tuple[str, ...] | None = None
+
+
+_workflow: contextvars.ContextVar[WorkflowContext | None] = contextvars.ContextVar("dbos_workflow", default=None)
+_step: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar("dbos_step", default=None)
+_options: contextvars.ContextVar[StartOptions] = contextvars.ContextVar("dbos_options", default=StartOptions())
+
+
+def current_workflow() -> WorkflowContext | None:
+    return _workflow.get()
+
+
+def current_step() -> StepContext | None:
+    return _step.get()
+
+
+def in_workflow_body() -> WorkflowContext | None:
+    """The workflow whose body is running here, or None inside a step or outside workflows."""
+    if _step.get() is not None:
+        return None
+    return _workflow.get()
+
+
+def options() -> StartOptions:
+    return _options.get()
+
+
+def take_assigned_id() -> str | None:
+    """Consume the ``SetWorkflowID`` id, if one is set and still unused."""
+    assigned = _options.get().assigned_id
+    if assigned is None or assigned.used:
+        if assigned is not None:
+            import logging
+
+            logging.getLogger("dbos_django").warning(
+                "SetWorkflowID(%r) was already used by a workflow in this block; using a new id",
+                assigned.workflow_id,
+            )
+        return None
+    assigned.used = True
+    return assigned.workflow_id
+
+
+class _Scope:
+    """Set a context variable for the body of a ``with`` block."""
+
+    def __init__(self, var: contextvars.ContextVar[Any], value: Any) -> None:
+        self.var, self.value = var, value
+        self.token: contextvars.Token[Any] | None = None
+
+    def __enter__(self) -> None:
+        self.token = self.var.set(self.value)
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.token is not None
+        self.var.reset(self.token)
+
+
+def workflow_scope(ctx: WorkflowContext) -> _Scope:
+    """Run a workflow body: its context, no step, and fresh options (they don't leak into children)."""
+    return _WorkflowScope(ctx)
+
+
+class _WorkflowScope(_Scope):
+    def __init__(self, ctx: WorkflowContext) -> None:
+        super().__init__(_workflow, ctx)
+        self.inner: list[contextvars.Token[Any]] = []
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self.inner = [_step.set(None), _options.set(StartOptions())]
+
+    def __exit__(self, *exc: object) -> None:
+        _options.reset(self.inner[1])  # type: ignore[arg-type]
+        _step.reset(self.inner[0])  # type: ignore[arg-type]
+        super().__exit__(*exc)
+
+
+def step_scope(step: StepContext) -> _Scope:
+    return _Scope(_step, step)
+
+
+def options_scope(opts: StartOptions) -> _Scope:
+    return _Scope(_options, opts)

@@ -1,0 +1,67 @@
+"""Which functions are workflows, steps and transactions, under which names (like ``django.apps``)."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..error import DBOSConflictingRegistrationError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkflowInfo:
+    """A registered workflow function."""
+
+    name: str
+    func: Callable[..., Any]
+    is_async: bool
+    max_recovery_attempts: int | None = 100
+
+
+@dataclass(slots=True)
+class Registry:
+    """Every decorated function of the process. Decorators fill it before or after launch."""
+
+    workflows: dict[str, WorkflowInfo] = field(default_factory=dict)
+    operations: dict[str, str] = field(default_factory=dict)  # name -> "step" | "transaction"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_workflow(self, info: WorkflowInfo) -> None:
+        with self.lock:
+            if info.name in self.operations:
+                raise DBOSConflictingRegistrationError(info.name)
+            # Re-decorating under the same name (a reloaded module, a test) replaces the entry.
+            self.workflows[info.name] = info
+
+    def add_operation(self, name: str, kind: str) -> None:
+        with self.lock:
+            if name in self.workflows:
+                raise DBOSConflictingRegistrationError(name)
+            self.operations[name] = kind
+
+    def workflow(self, name: str) -> WorkflowInfo | None:
+        return self.workflows.get(name)
+
+    def source_hash(self, application_name: str) -> str:
+        """DBOS's default application version: a hash of the workflows' source code."""
+        digest = hashlib.md5(usedforsecurity=False)
+        for name in sorted(self.workflows):
+            func = inspect.unwrap(self.workflows[name].func)
+            try:
+                digest.update(inspect.getsource(func).encode())
+            except (OSError, TypeError):
+                digest.update(name.encode())
+        digest.update(application_name.encode())
+        return digest.hexdigest()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.workflows.clear()
+            self.operations.clear()
+
+
+registry = Registry()

@@ -1,0 +1,139 @@
+"""The running engine of one process: created by ``DBOS.launch()``, ended by ``DBOS.destroy()``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from django.db import close_old_connections
+
+from .. import conf
+from ..error import DBOSException
+from .registry import registry
+
+logger = logging.getLogger("dbos_django")
+
+
+class Runtime:
+    """Thread pool, in-process bookkeeping of running workflows, and an event loop for async ones."""
+
+    def __init__(self, settings: conf.DBOSSettings) -> None:
+        self.settings = settings
+        self.alias = settings.database
+        self.executor_id = settings.executor_id
+        self.application_version = settings.application_version or registry.source_hash(
+            settings.application_name
+        )
+        self.pool = ThreadPoolExecutor(settings.max_threads, thread_name_prefix="dbos-workflow")
+        self._active: dict[str, Future[Any]] = {}
+        self._done = threading.Condition()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_lock = threading.Lock()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self.stopped = False
+
+    # In-process bookkeeping: one local execution per workflow id.
+    def activate(self, workflow_id: str) -> Future[Any] | None:
+        """Mark a workflow as running here; return the running execution's future if there is one."""
+        with self._done:
+            existing = self._active.get(workflow_id)
+            if existing is not None:
+                return existing
+            self._active[workflow_id] = Future()
+            return None
+
+    def running(self, workflow_id: str) -> Future[Any] | None:
+        """The future of a local execution of this workflow, if one is running."""
+        with self._done:
+            return self._active.get(workflow_id)
+
+    def release(self, workflow_id: str) -> Future[Any] | None:
+        """Forget a local execution; return its future, for the caller to resolve with the outcome."""
+        with self._done:
+            return self._active.pop(workflow_id, None)
+
+    def keep(self, task: asyncio.Future[Any]) -> asyncio.Future[Any]:
+        """Hold a strong reference to a background task until it ends."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def notify_done(self) -> None:
+        """Wake local waiters: some workflow just recorded its outcome."""
+        with self._done:
+            self._done.notify_all()
+
+    def wait_done(self, timeout: float) -> None:
+        with self._done:
+            self._done.wait(timeout)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn`` on the pool, cleaning up Django connections after it."""
+
+        def unit() -> Any:
+            try:
+                return fn(*args)
+            finally:
+                close_old_connections()
+
+        return self.pool.submit(unit)
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The background event loop running async workflows started from sync code or recovery."""
+        with self._loop_lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="dbos-loop", daemon=True).start()
+            return self._loop
+
+    def shutdown(self) -> None:
+        self.stopped = True
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+_runtime: Runtime | None = None
+_lock = threading.Lock()
+
+
+def current() -> Runtime:
+    """The launched runtime; raise if ``DBOS.launch()`` was not called."""
+    if _runtime is None:
+        raise DBOSException(
+            "DBOS is not launched: call DBOS.launch() (or run `manage.py dbos_worker`) before running workflows"
+        )
+    return _runtime
+
+
+def get() -> Runtime | None:
+    return _runtime
+
+
+def launch() -> Runtime:
+    """Start the runtime once; later calls return the running one."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            settings = conf.get()
+            if settings.log_level:
+                logging.getLogger("dbos_django").setLevel(settings.log_level)
+            _runtime = Runtime(settings)
+            logger.info("DBOS launched: executor %s, application version %s",
+                        _runtime.executor_id, _runtime.application_version)  # fmt: skip
+            from . import recovery
+
+            recovery.start(_runtime)
+        return _runtime
+
+
+def destroy() -> None:
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            _runtime.shutdown()
+            _runtime = None

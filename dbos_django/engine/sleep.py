@@ -1,0 +1,52 @@
+"""Durable sleep: the wake-up time is checkpointed before sleeping, so recovery sleeps only the rest."""
+
+from __future__ import annotations
+
+import json
+
+from ..storage import steps as step_store
+from ..storage.records import StepRecord
+from . import clock
+from .aio import db
+from .context import WorkflowContext, in_workflow_body
+from .steps import replay
+
+NAME = "DBOS.sleep"
+
+
+def _wake_up_ms(wf: WorkflowContext, seconds: float) -> tuple[int, StepRecord | None]:
+    """The checkpointed wake-up time, and the record to write if this is the first run."""
+    function_id = wf.reserve()
+    recorded = wf.recorded.get(function_id)
+    if recorded is not None:
+        return int(replay(wf, function_id, NAME, recorded)), None
+    now = clock.now_ms()
+    end = now + int(seconds * 1000)
+    return end, StepRecord(function_id, NAME, json.dumps(end), None, None, now, end)
+
+
+def sleep(seconds: float) -> None:
+    """Sleep durably inside a workflow body; elsewhere (and in steps) it is a plain sleep."""
+    wf = in_workflow_body()
+    if wf is None:
+        clock.get().sleep(seconds)
+        return
+    if seconds <= 0:
+        return
+    end, record = _wake_up_ms(wf, seconds)
+    if record is not None:
+        step_store.record(wf.alias, wf.workflow_id, record)
+    clock.get().sleep(max(0, end - clock.now_ms()) / 1000)
+
+
+async def sleep_async(seconds: float) -> None:
+    wf = in_workflow_body()
+    if wf is None:
+        await clock.get().sleep_async(seconds)
+        return
+    if seconds <= 0:
+        return
+    end, record = _wake_up_ms(wf, seconds)
+    if record is not None:
+        await db(step_store.record, wf.alias, wf.workflow_id, record)
+    await clock.get().sleep_async(max(0, end - clock.now_ms()) / 1000)

@@ -1,0 +1,178 @@
+"""``DBOS``: DBOS's classmethod API, kept because users' code depends on it. No logic of its own."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from django.utils.functional import classproperty
+
+from . import conf, decorators
+from .engine import introspection, outcomes, sleep, steps, workflows
+from .engine import runtime as rt
+from .engine.aio import check_async, db
+from .engine.context import current_step, current_workflow
+from .engine.handles import WorkflowHandle, WorkflowHandleAsync
+from .engine.registry import registry
+from .engine.steps import run_internal_step, run_internal_step_async
+from .error import DBOSNonExistentWorkflowError
+from .types import StepInfo, StepOptions, StepStatus, WorkflowStatus
+
+R = TypeVar("R")
+logger = logging.getLogger("dbos_django")
+
+
+class DBOS:
+    """Durable workflows, steps and transactions on the Django ORM.
+
+    ``DBOS(config={...})`` is accepted for compatibility with DBOS: its keys map onto the
+    ``DBOS`` Django setting until ``DBOS.destroy()``.
+    """
+
+    def __init__(self, *, config: dict[str, Any] | None = None, **ignored: Any) -> None:
+        if config is not None:
+            conf.apply_dbos_config(config)
+
+    # Decorators
+    workflow = staticmethod(decorators.workflow)
+    step = staticmethod(decorators.step)
+    transaction = staticmethod(decorators.transaction)
+
+    # Lifecycle
+    @classmethod
+    def launch(cls) -> None:
+        """Start the runtime of this process (thread pool, recovery). Idempotent."""
+        rt.launch()
+
+    @classmethod
+    def destroy(cls, *, destroy_registry: bool = False, workflow_completion_timeout_sec: float = 0) -> None:
+        """Stop the runtime and forget ``DBOS(config=...)``; ``destroy_registry`` also forgets decorated functions."""
+        rt.destroy()
+        conf.clear_dbos_config()
+        if destroy_registry:
+            registry.clear()
+
+    # Starting and waiting
+    @classmethod
+    def start_workflow(cls, func: Callable[..., R], *args: Any, **kwargs: Any) -> WorkflowHandle[R]:
+        """Start a workflow in the background and return its handle at once."""
+        return workflows.start(decorators.workflow_info(func), args, kwargs)
+
+    @classmethod
+    async def start_workflow_async(cls, func: Callable[..., Coroutine[Any, Any, R] | R], *args: Any,
+                                   **kwargs: Any) -> WorkflowHandleAsync[R]:  # fmt: skip
+        return await workflows.start_async(decorators.workflow_info(func), args, kwargs)
+
+    @classmethod
+    def retrieve_workflow(cls, workflow_id: str, existing_workflow: bool = True) -> WorkflowHandle[Any]:
+        """A handle on a workflow by id; raise ``DBOSNonExistentWorkflowError`` if there is none."""
+        check_async("retrieve_workflow")
+        if existing_workflow and cls.get_workflow_status(workflow_id) is None:
+            raise DBOSNonExistentWorkflowError(workflow_id)
+        return WorkflowHandle(workflow_id)
+
+    @classmethod
+    async def retrieve_workflow_async(cls, workflow_id: str, existing_workflow: bool = True) -> WorkflowHandleAsync[Any]:
+        if existing_workflow and await cls.get_workflow_status_async(workflow_id) is None:
+            raise DBOSNonExistentWorkflowError(workflow_id)
+        return WorkflowHandleAsync(workflow_id)
+
+    @classmethod
+    def get_result(cls, workflow_id: str, *, polling_interval_sec: float | None = None) -> Any:
+        """Wait for a workflow to finish; return its value or raise its error."""
+        check_async("get_result")
+        return run_internal_step("DBOS.getResult", lambda: outcomes.result(workflow_id, polling_interval_sec),
+                                 child_workflow_id=workflow_id)  # fmt: skip
+
+    @classmethod
+    async def get_result_async(cls, workflow_id: str, *, polling_interval_sec: float | None = None) -> Any:
+        return await run_internal_step_async(
+            "DBOS.getResult", lambda: outcomes.result_async(workflow_id, polling_interval_sec),
+            child_workflow_id=workflow_id,
+        )
+
+    @classmethod
+    def get_workflow_status(cls, workflow_id: str) -> WorkflowStatus | None:
+        """The status row of a workflow, or None."""
+        check_async("get_workflow_status")
+        return run_internal_step("DBOS.getStatus", lambda: introspection.get_status(workflow_id))
+
+    @classmethod
+    async def get_workflow_status_async(cls, workflow_id: str) -> WorkflowStatus | None:
+        return await run_internal_step_async("DBOS.getStatus",
+                                             lambda: introspection.get_status_async(workflow_id))  # fmt: skip
+
+    @classmethod
+    def list_workflow_steps(cls, workflow_id: str) -> list[StepInfo]:
+        """Every checkpoint of a workflow, in order."""
+        check_async("list_workflow_steps")
+        return run_internal_step("DBOS.listWorkflowSteps", lambda: introspection.list_steps(workflow_id))
+
+    @classmethod
+    async def list_workflow_steps_async(cls, workflow_id: str) -> list[StepInfo]:
+        return await run_internal_step_async("DBOS.listWorkflowSteps",
+                                             lambda: db(introspection.list_steps, workflow_id))  # fmt: skip
+
+    @classmethod
+    def run_step(cls, step_options: StepOptions | None, func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run any callable as a checkpointed step."""
+        return steps.run(_step_config(step_options, func), func, args, kwargs)
+
+    @classmethod
+    async def run_step_async(cls, step_options: StepOptions | None, func: Callable[..., Any], *args: Any,
+                             **kwargs: Any) -> Any:  # fmt: skip
+        config = _step_config(step_options, func)
+        if inspect.iscoroutinefunction(func):
+            return await steps.run_async(config, func, args, kwargs)
+        return await steps.run_async(config, lambda *a, **k: db(func, *a, **k), args, kwargs)
+
+    @classmethod
+    def sleep(cls, seconds: float) -> None:
+        """Sleep durably: a recovered workflow sleeps only what was left."""
+        check_async("sleep")
+        sleep.sleep(seconds)
+
+    @classmethod
+    async def sleep_async(cls, seconds: float) -> None:
+        await sleep.sleep_async(seconds)
+
+    # Context accessors
+    @classproperty
+    def workflow_id(cls) -> str | None:
+        ctx = current_workflow()
+        return ctx.workflow_id if ctx else None
+
+    @classproperty
+    def step_id(cls) -> int | None:
+        step = current_step()
+        return step.function_id if step else None
+
+    @classproperty
+    def step_status(cls) -> StepStatus | None:
+        step = current_step()
+        return StepStatus(step.function_id, step.current_attempt, step.max_attempts) if step else None
+
+    @classproperty
+    def logger(cls) -> logging.Logger:
+        return logger
+
+    @classproperty
+    def executor_id(cls) -> str:
+        runtime = rt.get()
+        return runtime.executor_id if runtime else conf.get().executor_id
+
+    @classproperty
+    def application_version(cls) -> str:
+        runtime = rt.get()
+        if runtime:
+            return runtime.application_version
+        settings = conf.get()
+        return settings.application_version or registry.source_hash(settings.application_name)
+
+
+def _step_config(options: StepOptions | None, func: Callable[..., Any]) -> steps.StepConfig:
+    options = dict(options or {})
+    name = options.pop("name", None) or getattr(func, "__qualname__", repr(func))
+    return steps.StepConfig(name=name, **options)  # type: ignore[arg-type]

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class WorkflowStatusString(models.TextChoices):
+    """The states of a workflow, as DBOS names them."""
+
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+    MAX_RECOVERY_ATTEMPTS_EXCEEDED = "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
+    CANCELLED = "CANCELLED"
+    ENQUEUED = "ENQUEUED"
+    DELAYED = "DELAYED"
+
+
+TERMINAL_STATUSES = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+
+
+class Workflow(models.Model):
+    """One row per workflow: what it is, who runs it, and how it ended. Times are epoch ms."""
+
+    workflow_id = models.TextField(primary_key=True)
+    status = models.CharField(max_length=40, choices=WorkflowStatusString.choices)
+    name = models.TextField()
+    class_name = models.TextField(null=True, blank=True)
+    config_name = models.TextField(null=True, blank=True)
+    inputs = models.TextField(null=True, blank=True)
+    output = models.TextField(null=True, blank=True)
+    error = models.TextField(null=True, blank=True)
+    serialization = models.CharField(max_length=100, null=True, blank=True)
+    executor_id = models.TextField(null=True, blank=True)
+    application_version = models.TextField(null=True, blank=True)
+    application_name = models.TextField(null=True, blank=True)
+    authenticated_user = models.TextField(null=True, blank=True)
+    assumed_role = models.TextField(null=True, blank=True)
+    authenticated_roles = models.TextField(null=True, blank=True)
+    created_at = models.BigIntegerField()
+    updated_at = models.BigIntegerField()
+    started_at = models.BigIntegerField(null=True, blank=True)
+    completed_at = models.BigIntegerField(null=True, blank=True)
+    recovery_attempts = models.IntegerField(default=0)
+    workflow_timeout_ms = models.BigIntegerField(null=True, blank=True)
+    workflow_deadline_epoch_ms = models.BigIntegerField(null=True, blank=True)
+    parent_workflow_id = models.TextField(null=True, blank=True)
+    forked_from = models.TextField(null=True, blank=True)
+    # A random token per start attempt: only the attempt whose token is stored runs the body.
+    owner_xid = models.TextField(null=True, blank=True)
+    # Queue fields (used once queues land).
+    queue_name = models.TextField(null=True, blank=True)
+    deduplication_id = models.TextField(null=True, blank=True)
+    priority = models.IntegerField(default=0)
+    queue_partition_key = models.TextField(null=True, blank=True)
+    delay_until_epoch_ms = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "dbos_workflow_status"
+        verbose_name = "workflow"
+        indexes = [
+            models.Index(fields=["created_at"], name="dbos_wf_created_idx"),
+            models.Index(
+                fields=["executor_id", "application_version"],
+                condition=Q(status="PENDING"),
+                name="dbos_wf_pending_idx",
+            ),
+            models.Index(
+                fields=["parent_workflow_id"],
+                condition=Q(parent_workflow_id__isnull=False),
+                name="dbos_wf_parent_idx",
+            ),
+            models.Index(
+                fields=["forked_from"], condition=Q(forked_from__isnull=False), name="dbos_wf_forked_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["queue_name", "deduplication_id"],
+                condition=Q(deduplication_id__isnull=False),
+                name="dbos_wf_dedup_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.workflow_id} ({self.status})"

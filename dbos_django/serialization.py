@@ -1,0 +1,144 @@
+"""How values, inputs and errors become text in the database, and back.
+
+JSON first: a value made only of ``None``, bools, ints, finite floats, strings, lists and
+str-keyed dicts is stored as plain JSON, readable by any tool. Anything else is pickled
+and stored as ``pickle:<base64>`` (unless the JSON-only serializer is configured). Reading
+a value for display never unpickles it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import pickle
+from typing import Any
+
+from .error import DBOSSerializationError, PortableWorkflowError
+
+PICKLE_PREFIX = "pickle:"
+
+
+def _is_plain_json(value: Any, depth: int = 0) -> bool:
+    """Tell whether ``value`` survives a JSON round trip with the same types."""
+    if depth > 200:
+        return False
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is str:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is list:
+        return all(_is_plain_json(v, depth + 1) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _is_plain_json(v, depth + 1) for k, v in value.items())
+    return False
+
+
+class Serializer:
+    """Turn Python values into text and back. Subclass to plug in your own format."""
+
+    def name(self) -> str:
+        return "custom_serializer"
+
+    def serialize(self, value: Any) -> str:
+        raise NotImplementedError
+
+    def deserialize(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def serialize_error(self, error: BaseException) -> str:
+        return self.serialize(error)
+
+    def deserialize_error(self, text: str) -> BaseException:
+        return self.deserialize(text)
+
+
+class JSONSerializer(Serializer):
+    """JSON only: other values are refused, errors come back as ``PortableWorkflowError``."""
+
+    def name(self) -> str:
+        return "json"
+
+    def serialize(self, value: Any) -> str:
+        if not _is_plain_json(value):
+            raise DBOSSerializationError(
+                f"Cannot store a value of type {type(value).__name__} with the JSON serializer: "
+                "only None, bool, int, float, str, list and dict with string keys are allowed"
+            )
+        return json.dumps(value, separators=(",", ":"))
+
+    def deserialize(self, text: str) -> Any:
+        if text.startswith(PICKLE_PREFIX):
+            raise DBOSSerializationError("This value was pickled, but the JSON serializer is configured")
+        return json.loads(text)
+
+    def serialize_error(self, error: BaseException) -> str:
+        name = getattr(error, "name", None) if isinstance(error, PortableWorkflowError) else None
+        return json.dumps({"name": name or type(error).__name__, "message": str(error)})
+
+    def deserialize_error(self, text: str) -> BaseException:
+        data = self.deserialize(text)
+        return PortableWorkflowError(data.get("message", ""), data.get("name", "Exception"))
+
+
+class DefaultSerializer(JSONSerializer):
+    """JSON for JSON values, pickle (tagged) for every other Python value and for errors."""
+
+    def name(self) -> str:
+        return "json+pickle"
+
+    def serialize(self, value: Any) -> str:
+        if _is_plain_json(value):
+            return json.dumps(value, separators=(",", ":"))
+        try:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            raise DBOSSerializationError(
+                f"Cannot store a value of type {type(value).__name__}: it is neither JSON nor picklable ({exc})"
+            ) from exc
+        return PICKLE_PREFIX + base64.b64encode(data).decode("ascii")
+
+    def deserialize(self, text: str) -> Any:
+        if text.startswith(PICKLE_PREFIX):
+            return pickle.loads(base64.b64decode(text[len(PICKLE_PREFIX) :]))
+        return json.loads(text)
+
+    def serialize_error(self, error: BaseException) -> str:
+        try:
+            text = self.serialize(error)
+            # An exception whose constructor takes other arguments pickles but cannot be rebuilt.
+            self.deserialize(text)
+            return text
+        except Exception:
+            return self.serialize(Exception(f"{type(error).__name__}: {error}"))
+
+    def deserialize_error(self, text: str) -> BaseException:
+        if text.startswith(PICKLE_PREFIX):
+            value = self.deserialize(text)
+            if isinstance(value, BaseException):
+                return value
+            return Exception(repr(value))
+        return super().deserialize_error(text)
+
+
+def describe(text: str | None) -> str:
+    """Render a stored value for people (admin, commands) without ever unpickling it."""
+    if text is None:
+        return ""
+    if text.startswith(PICKLE_PREFIX):
+        size = len(text) - len(PICKLE_PREFIX)
+        return f"<pickled Python object, {size * 3 // 4} bytes>"
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def for_tag(tag: str | None, configured: Serializer) -> Serializer:
+    """The serializer that reads a row written under ``tag`` (the row's tag wins over the setting)."""
+    if tag is None or tag == configured.name():
+        return configured
+    if tag in ("json", "json+pickle"):
+        return DefaultSerializer() if tag == "json+pickle" else JSONSerializer()
+    raise TypeError(f"Serialization {tag} is not available")

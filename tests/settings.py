@@ -1,0 +1,18 @@
+"""Test settings: SQLite (a file, so threads and processes share it) unless DATABASE_URL is set."""
+
+import os
+import tempfile
+
+from example_project.settings import *  # noqa: F403
+from example_project.settings import BASE_DIR, DATABASES, INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.app"]
+TEST_SQLITE = os.environ.get("DBOS_TEST_SQLITE", os.path.join(tempfile.gettempdir(), f"dbos-test-{os.getpid()}.sqlite3"))
+if "DATABASE_URL" not in os.environ:
+    DATABASES["default"]["NAME"] = str(BASE_DIR / ".test-db.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": TEST_SQLITE}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DBOS_TEST_PG_NAME", "test_dbos_django")}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DBOS = {"APPLICATION_NAME": "tests", "POLLING_INTERVAL": 0.05}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
