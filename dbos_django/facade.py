@@ -49,7 +49,7 @@ class DBOS:
     @classmethod
     def destroy(cls, *, destroy_registry: bool = False, workflow_completion_timeout_sec: float = 0) -> None:
         """Stop the runtime and forget ``DBOS(config=...)``; ``destroy_registry`` also forgets decorated functions."""
-        rt.destroy()
+        rt.destroy(workflow_completion_timeout_sec)
         conf.clear_dbos_config()
         if destroy_registry:
             registry.clear()

@@ -16,3 +16,7 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DBOS = {"APPLICATION_NAME": "tests", "POLLING_INTERVAL": 0.05}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A subprocess started by a test (crash tests) uses the test database directly.
+if os.environ.get("DBOS_USE_TEST_DB"):
+    DATABASES["default"]["NAME"] = os.environ["DBOS_USE_TEST_DB"]

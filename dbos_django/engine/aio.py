@@ -23,8 +23,17 @@ def _db_pool() -> ThreadPoolExecutor:
 async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run blocking (ORM) work from async code in a thread, keeping the context."""
     ctx = contextvars.copy_context()
-    call = functools.partial(ctx.run, fn, *args, **kwargs)
+    call = functools.partial(ctx.run, _closing, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_db_pool(), call)
+
+
+def _closing(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    from django.db import close_old_connections
+
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        close_old_connections()
 
 
 def loop_running() -> bool:

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from typing import Any
 
 from django.db import close_old_connections
@@ -34,6 +35,7 @@ class Runtime:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._futures: set[Future[Any]] = set()
         self.stopped = False
 
     # In-process bookkeeping: one local execution per workflow id.
@@ -80,7 +82,10 @@ class Runtime:
             finally:
                 close_old_connections()
 
-        return self.pool.submit(unit)
+        future = self.pool.submit(unit)
+        self._futures.add(future)
+        future.add_done_callback(self._futures.discard)
+        return future
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """The background event loop running async workflows started from sync code or recovery."""
@@ -90,8 +95,14 @@ class Runtime:
                 threading.Thread(target=self._loop.run_forever, name="dbos-loop", daemon=True).start()
             return self._loop
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout: float = 0) -> None:
+        """Stop taking work; wait up to ``timeout`` seconds for running workflows (they are recovered later)."""
         self.stopped = True
+        if timeout > 0:
+            futures_wait(list(self._futures), timeout)
+            for task in list(self._tasks):
+                future = asyncio.run_coroutine_threadsafe(asyncio.wait([task], timeout=timeout), task.get_loop())
+                future.result(timeout + 1)
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
@@ -131,9 +142,9 @@ def launch() -> Runtime:
         return _runtime
 
 
-def destroy() -> None:
+def destroy(timeout: float = 0) -> None:
     global _runtime
     with _lock:
         if _runtime is not None:
-            _runtime.shutdown()
+            _runtime.shutdown(timeout)
             _runtime = None
