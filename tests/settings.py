@@ -20,3 +20,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A subprocess started by a test (crash tests) uses the test database directly.
 if os.environ.get("DBOS_USE_TEST_DB"):
     DATABASES["default"]["NAME"] = os.environ["DBOS_USE_TEST_DB"]
+
+# The second connection that checkpoints a workflow called inside an open transaction (PostgreSQL):
+# declared so that tests may list it in `databases`; in tests it mirrors the test database.
+DATABASES["default__dbos_checkpoints"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}

@@ -33,6 +33,7 @@ class Runtime:
         self._active: dict[str, Future[Any]] = {}
         self._done = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread
         self._loop_lock = threading.Lock()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._futures: set[Future[Any]] = set()
@@ -92,8 +93,18 @@ class Runtime:
         with self._loop_lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
-                threading.Thread(target=self._loop.run_forever, name="dbos-loop", daemon=True).start()
+                self._loop_thread = threading.Thread(target=self._run_loop, args=(self._loop,),
+                                                     name="dbos-loop", daemon=True)  # fmt: skip
+                self._loop_thread.start()
             return self._loop
+
+    @staticmethod
+    def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
 
     def shutdown(self, timeout: float = 0) -> None:
         """Stop taking work; wait up to ``timeout`` seconds for running workflows (they are recovered later)."""
@@ -106,6 +117,7 @@ class Runtime:
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop_thread.join(timeout=5)
 
 
 _runtime: Runtime | None = None
