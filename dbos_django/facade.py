@@ -173,6 +173,6 @@ class DBOS:
 
 
 def _step_config(options: StepOptions | None, func: Callable[..., Any]) -> steps.StepConfig:
-    options = dict(options or {})
-    name = options.pop("name", None) or getattr(func, "__qualname__", repr(func))
-    return steps.StepConfig(name=name, **options)  # type: ignore[arg-type]
+    settings: dict[str, Any] = dict(options or {})
+    name = settings.pop("name", None) or getattr(func, "__qualname__", repr(func))
+    return steps.StepConfig(name=name, **settings)

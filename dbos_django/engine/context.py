@@ -76,7 +76,9 @@ class StartOptions:
 
 _workflow: contextvars.ContextVar[WorkflowContext | None] = contextvars.ContextVar("dbos_workflow", default=None)
 _step: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar("dbos_step", default=None)
-_options: contextvars.ContextVar[StartOptions] = contextvars.ContextVar("dbos_options", default=StartOptions())
+_options: contextvars.ContextVar[StartOptions] = contextvars.ContextVar(
+    "dbos_options", default=StartOptions()  # noqa: B039 (frozen: every change makes a new object)
+)
 
 
 def current_workflow() -> WorkflowContext | None:

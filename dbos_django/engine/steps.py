@@ -119,7 +119,8 @@ def run(config: StepConfig, func: Callable[..., Any], args: Any, kwargs: Any) ->
     wf.check_cancelled()
     started = clock.now_ms()
     step = StepContext(function_id)
-    value, error = None, None
+    value: Any = None
+    error: BaseException | None = None
     with step_scope(step):
         try:
             value = _call(config, step, func, args, kwargs)
@@ -144,7 +145,8 @@ async def run_async(config: StepConfig, func: Callable[..., Awaitable[Any]], arg
     wf.check_cancelled()
     started = clock.now_ms()
     step = StepContext(function_id)
-    value, error = None, None
+    value: Any = None
+    error: BaseException | None = None
     with step_scope(step):
         try:
             value = await _call_async(config, step, func, args, kwargs)
@@ -169,7 +171,8 @@ def run_internal_step(name: str, fn: Callable[[], Any], *, child_workflow_id: st
     if recorded is not None:
         return replay(wf, function_id, name, recorded)
     started = clock.now_ms()
-    value, error = None, None
+    value: Any = None
+    error: BaseException | None = None
     try:
         value = fn()
     except Exception as exc:
@@ -191,7 +194,8 @@ async def run_internal_step_async(name: str, fn: Callable[[], Awaitable[Any]], *
     if recorded is not None:
         return replay(wf, function_id, name, recorded)
     started = clock.now_ms()
-    value, error = None, None
+    value: Any = None
+    error: BaseException | None = None
     try:
         value = await fn()
     except Exception as exc:

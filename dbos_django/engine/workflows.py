@@ -171,7 +171,8 @@ def _settle(wf: WorkflowContext, value: Any, error: BaseException | None) -> Any
 
 def execute(wf: WorkflowContext, info: WorkflowInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Run a sync workflow body and record its outcome; a parked execution returns the recorded one."""
-    value, error = None, None
+    value: Any = None
+    error: BaseException | None = None
     with workflow_scope(wf):
         try:
             value = info.func(*args, **kwargs)
@@ -184,7 +185,8 @@ def execute(wf: WorkflowContext, info: WorkflowInfo, args: tuple[Any, ...], kwar
 
 async def execute_async(wf: WorkflowContext, info: WorkflowInfo, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Any:  # fmt: skip
-    value, error = None, None
+    value: Any = None
+    error: BaseException | None = None
     with workflow_scope(wf):
         try:
             value = await info.func(*args, **kwargs)
