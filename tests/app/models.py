@@ -7,7 +7,13 @@ class SideEffect(models.Model):
     key = models.TextField()
     created = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return self.key
+
 
 class Account(models.Model):
     name = models.TextField(unique=True)
     balance = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.balance}"
