@@ -36,6 +36,14 @@ def _closing(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         close_old_connections()
 
 
+def shutdown_pool() -> None:
+    """Let the threads doing database work for async code end (and their connections with them)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+
+
 def loop_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -57,4 +65,4 @@ def run_blocking_off_loop(fn: Callable[[], T]) -> T:
     if not loop_running():
         return fn()
     ctx = contextvars.copy_context()
-    return _db_pool().submit(ctx.run, fn).result()
+    return _db_pool().submit(ctx.run, _closing, fn).result()

@@ -118,6 +118,9 @@ class Runtime:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._loop_thread.join(timeout=5)
+        from .aio import shutdown_pool
+
+        shutdown_pool()
 
 
 _runtime: Runtime | None = None
