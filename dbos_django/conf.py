@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from django.utils.module_loading import import_string
 
 from .serialization import DefaultSerializer, JSONSerializer, Serializer
 
-APP_NAME_RE = re.compile(r"^[a-z0-9-_]{3,30}$")
+APP_NAME_RE = re.compile(r"[a-z0-9-_]{3,30}")
 
 DEFAULTS: dict[str, Any] = {
     "APPLICATION_NAME": "django",
@@ -69,8 +70,11 @@ def _serializer(value: Any) -> Serializer:
     if value == "json":
         return JSONSerializer()
     if isinstance(value, str) and "." in value:
-        cls = import_string(value)
-        return cls() if isinstance(cls, type) else cls
+        obj = import_string(value)
+        obj = obj() if isinstance(obj, type) else obj
+        if not isinstance(obj, Serializer):
+            raise ValueError(f"SERIALIZER {value!r} is not a dbos_django.Serializer")
+        return obj
     raise ValueError(f"SERIALIZER must be 'json+pickle', 'json' or a dotted path to a Serializer, not {value!r}")
 
 
@@ -82,7 +86,7 @@ def problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
             found.append((key, f"unknown key {key!r}; known keys: {', '.join(DEFAULTS)}"))
     merged = {**DEFAULTS, **raw}
     name = merged["APPLICATION_NAME"]
-    if not isinstance(name, str) or not APP_NAME_RE.match(name):
+    if not isinstance(name, str) or not APP_NAME_RE.fullmatch(name):
         found.append(("APPLICATION_NAME", f"{name!r} must match {APP_NAME_RE.pattern}"))
     for key in ("EXECUTOR_ID", "DATABASE"):
         if not isinstance(merged[key], str) or not merged[key].strip():
@@ -94,7 +98,7 @@ def problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         found.append(("MAX_THREADS", f"must be a positive integer, not {threads!r}"))
     interval = merged["POLLING_INTERVAL"]
-    if not isinstance(interval, (int, float)) or isinstance(interval, bool) or interval <= 0:
+    if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not 0 < interval < math.inf:
         found.append(("POLLING_INTERVAL", f"must be a positive number of seconds, not {interval!r}"))
     try:
         _serializer(merged["SERIALIZER"])
@@ -188,7 +192,9 @@ def apply_dbos_config(config: dict[str, Any]) -> None:
     if found:
         from .error import DBOSInitializationError
 
-        raise DBOSInitializationError("; ".join(f"{key}: {msg}" for key, msg in found))
+        config_key = {setting: key for key, setting in CONFIG_KEYS.items()}
+        raise DBOSInitializationError("; ".join(f"{key}: {msg} (DBOS config key {config_key.get(key, key)!r})"
+                                                for key, msg in found))  # fmt: skip
     alias = overrides.get("DATABASE", raw_settings().get("DATABASE", DEFAULTS["DATABASE"]))
     for key in DATABASE_URL_KEYS:
         if config.get(key):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -32,6 +33,9 @@ class DBOS:
     """
 
     def __init__(self, *, config: dict[str, Any] | None = None, **ignored: Any) -> None:
+        for key in ignored:  # fastapi=, flask=, conductor_key=...: integrations that do not apply here
+            warnings.warn(f"DBOS() argument {key!r} is not implemented by dbos_django and is ignored",
+                          conf.DBOSCompatibilityWarning, stacklevel=2)  # fmt: skip
         if config is not None:
             conf.apply_dbos_config(config)
 

@@ -74,8 +74,9 @@ class JSONSerializer(Serializer):
         return json.loads(text)
 
     def serialize_error(self, error: BaseException) -> str:
-        name = getattr(error, "name", None) if isinstance(error, PortableWorkflowError) else None
-        return json.dumps({"name": name or type(error).__name__, "message": str(error)})
+        if isinstance(error, PortableWorkflowError):
+            return json.dumps({"name": error.name, "message": error.message})
+        return json.dumps({"name": type(error).__name__, "message": str(error)})
 
     def deserialize_error(self, text: str) -> BaseException:
         data = self.deserialize(text)
@@ -128,7 +129,7 @@ def describe(text: str | None) -> str:
         return ""
     if text.startswith(PICKLE_PREFIX):
         size = len(text) - len(PICKLE_PREFIX)
-        return f"<pickled Python object, {size * 3 // 4} bytes>"
+        return f"<pickled Python object, {size * 3 // 4 - text[-2:].count('=')} bytes>"
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:

@@ -1,0 +1,151 @@
+"""The public API: what ``dbos_django`` exports and what the ``DBOS`` class offers.
+
+To add a name: append it to the matching list below (keep the lists sorted).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import types
+from typing import Any
+
+import pytest
+from django.utils.functional import classproperty
+
+import dbos_django
+from dbos_django import DBOS
+
+EXPORTED = [
+    "DBOS",
+    "DBOSConfig",
+    "Serializer",
+    "SetWorkflowID",
+    "StepInfo",
+    "StepOptions",
+    "StepStatus",
+    "WorkflowHandle",
+    "WorkflowHandleAsync",
+    "WorkflowStatus",
+    "WorkflowStatusString",
+    "error",
+]
+
+# DBOS.<name>(...) decorator factories.
+DECORATORS = ["step", "transaction", "workflow"]
+
+# Plain classmethods without an ``_async`` twin.
+CLASSMETHODS = ["destroy", "launch"]
+
+# Classmethods that also exist as ``<name>_async`` coroutines taking the same parameters.
+SYNC_AND_ASYNC = [
+    "get_result",
+    "get_workflow_status",
+    "list_workflow_steps",
+    "retrieve_workflow",
+    "run_step",
+    "sleep",
+    "start_workflow",
+]
+ASYNC = [f"{name}_async" for name in SYNC_AND_ASYNC]
+
+# Read on the class: DBOS.<name>.
+PROPERTIES = ["application_version", "executor_id", "logger", "step_id", "step_status", "workflow_id"]
+
+ALL_LISTS = [EXPORTED, DECORATORS, CLASSMETHODS, SYNC_AND_ASYNC, PROPERTIES]
+
+
+def test_the_expected_lists_are_sorted() -> None:
+    for names in ALL_LISTS:
+        assert names == sorted(names)
+
+
+# The package
+
+
+def test_all_is_exactly_the_exported_names() -> None:
+    assert dbos_django.__all__ == EXPORTED
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_an_exported_name_can_be_imported_from_the_package(name: str) -> None:
+    module = __import__("dbos_django", fromlist=[name])  # what `from dbos_django import <name>` does
+    assert getattr(module, name) is not None
+
+
+def test_star_import_gives_exactly_the_exported_names() -> None:
+    namespace: dict[str, Any] = {}
+    exec("from dbos_django import *", namespace)
+    assert sorted(k for k in namespace if k != "__builtins__") == sorted(EXPORTED)
+
+
+def test_error_is_the_error_module() -> None:
+    from dbos_django import error
+
+    assert isinstance(error, types.ModuleType)
+    assert error.__name__ == "dbos_django.error"
+
+
+def test_an_unknown_name_raises_AttributeError() -> None:
+    with pytest.raises(AttributeError, match="module 'dbos_django' has no attribute 'Nope'"):
+        dbos_django.Nope  # noqa: B018
+
+
+def test_DBOS_is_a_class() -> None:
+    assert inspect.isclass(DBOS)
+
+
+# The DBOS class
+
+
+@pytest.mark.parametrize("name", DECORATORS)
+def test_a_decorator_factory_is_a_static_method(name: str) -> None:
+    assert isinstance(inspect.getattr_static(DBOS, name), staticmethod)
+    assert callable(getattr(DBOS, name))
+
+
+@pytest.mark.parametrize("name", CLASSMETHODS + SYNC_AND_ASYNC)
+def test_a_sync_method_is_a_classmethod_that_is_not_a_coroutine(name: str) -> None:
+    assert isinstance(inspect.getattr_static(DBOS, name), classmethod)
+    assert not inspect.iscoroutinefunction(getattr(DBOS, name))
+
+
+@pytest.mark.parametrize("name", ASYNC)
+def test_an_async_method_is_a_coroutine_classmethod(name: str) -> None:
+    assert isinstance(inspect.getattr_static(DBOS, name), classmethod)
+    assert inspect.iscoroutinefunction(getattr(DBOS, name))
+
+
+def _parameters(name: str) -> list[tuple[str, Any, Any]]:
+    signature = inspect.signature(getattr(DBOS, name))
+    return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+
+
+@pytest.mark.parametrize("name", SYNC_AND_ASYNC)
+def test_an_async_twin_takes_the_same_parameters(name: str) -> None:
+    assert _parameters(f"{name}_async") == _parameters(name)
+
+
+@pytest.mark.parametrize("name", PROPERTIES)
+def test_a_property_is_read_on_the_class(name: str) -> None:
+    assert isinstance(inspect.getattr_static(DBOS, name), classproperty)
+
+
+@pytest.mark.parametrize("name", ["step_id", "step_status", "workflow_id"])
+def test_a_context_property_is_None_outside_a_workflow(name: str) -> None:
+    assert getattr(DBOS, name) is None
+
+
+def test_logger_is_the_dbos_django_logger() -> None:
+    assert DBOS.logger is logging.getLogger("dbos_django")
+
+
+def test_executor_id_and_application_version_are_strings_before_launch() -> None:
+    assert DBOS.executor_id == "local"
+    assert isinstance(DBOS.application_version, str) and DBOS.application_version
+
+
+def test_no_public_member_is_left_out_of_the_lists() -> None:
+    listed = set(DECORATORS + CLASSMETHODS + SYNC_AND_ASYNC + ASYNC + PROPERTIES)
+    public = {name for name in vars(DBOS) if not name.startswith("_")}
+    assert public == listed
