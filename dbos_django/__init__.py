@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "DBOS",
     "DBOSConfig",
+    "Queue",
     "Serializer",
+    "SetEnqueueOptions",
     "SetWorkflowID",
     "StepInfo",
     "StepOptions",
@@ -33,7 +35,9 @@ __all__ = [
 _LAZY = {
     "DBOS": ".facade",
     "DBOSConfig": ".config_types",
+    "Queue": ".queue",
     "Serializer": ".serialization",
+    "SetEnqueueOptions": ".context_managers",
     "SetWorkflowID": ".context_managers",
     "StepInfo": ".types",
     "StepOptions": ".types",
@@ -63,9 +67,10 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from . import error
     from .config_types import DBOSConfig
-    from .context_managers import SetWorkflowID
+    from .context_managers import SetEnqueueOptions, SetWorkflowID
     from .engine.handles import WorkflowHandle, WorkflowHandleAsync
     from .facade import DBOS
     from .models.workflows import WorkflowStatusString
+    from .queue import Queue
     from .serialization import Serializer
     from .types import StepInfo, StepOptions, StepStatus, WorkflowStatus

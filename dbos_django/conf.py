@@ -8,6 +8,8 @@
         "MAX_THREADS": 64,                  # bound of the thread pool running workflows
         "SERIALIZER": "json+pickle",        # or "json", or a dotted path to a Serializer class
         "POLLING_INTERVAL": 1.0,            # seconds between polls when waiting on another process
+        "HEARTBEAT_INTERVAL": 5.0,          # seconds between two heartbeats of a worker
+        "WORKER_TIMEOUT": 60.0,             # a worker silent this long is dead: its workflows are recovered
         "LOG_LEVEL": None,                  # level of the "dbos_django" logger, if set
     }
 
@@ -40,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_THREADS": 64,
     "SERIALIZER": "json+pickle",
     "POLLING_INTERVAL": 1.0,
+    "HEARTBEAT_INTERVAL": 5.0,
+    "WORKER_TIMEOUT": 60.0,
     "LOG_LEVEL": None,
 }
 
@@ -59,6 +63,8 @@ class DBOSSettings:
     max_threads: int
     serializer: Serializer = field(compare=False)
     polling_interval: float
+    heartbeat_interval: float
+    worker_timeout: float
     log_level: str | None
 
 
@@ -97,9 +103,12 @@ def problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
     threads = merged["MAX_THREADS"]
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         found.append(("MAX_THREADS", f"must be a positive integer, not {threads!r}"))
-    interval = merged["POLLING_INTERVAL"]
-    if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not 0 < interval < math.inf:
-        found.append(("POLLING_INTERVAL", f"must be a positive number of seconds, not {interval!r}"))
+    for key in ("POLLING_INTERVAL", "HEARTBEAT_INTERVAL", "WORKER_TIMEOUT"):
+        interval = merged[key]
+        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not 0 < interval < math.inf:
+            found.append((key, f"must be a positive number of seconds, not {interval!r}"))
+    if not found and merged["WORKER_TIMEOUT"] <= 2 * merged["HEARTBEAT_INTERVAL"]:
+        found.append(("WORKER_TIMEOUT", "must be more than twice HEARTBEAT_INTERVAL, or live workers look dead"))
     try:
         _serializer(merged["SERIALIZER"])
     except Exception as exc:
@@ -141,6 +150,8 @@ def get() -> DBOSSettings:
             max_threads=merged["MAX_THREADS"],
             serializer=_serializer(merged["SERIALIZER"]),
             polling_interval=float(merged["POLLING_INTERVAL"]),
+            heartbeat_interval=float(merged["HEARTBEAT_INTERVAL"]),
+            worker_timeout=float(merged["WORKER_TIMEOUT"]),
             log_level=merged["LOG_LEVEL"],
         )
     return _cached
@@ -210,6 +221,12 @@ def apply_dbos_config(config: dict[str, Any]) -> None:
                       DBOSCompatibilityWarning, stacklevel=3)  # fmt: skip
     _overrides.clear()
     _overrides.update(overrides)
+    reset()
+
+
+def set_overrides(values: dict[str, Any]) -> None:
+    """Override settings keys (the worker's command-line options) until ``clear_dbos_config()``."""
+    _overrides.update(values)
     reset()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from types import TracebackType
 
-from .engine.context import AssignedID, options, options_scope
+from .engine.context import AssignedID, EnqueueOptions, options, options_scope
 from .error import DBOSException
 
 
@@ -21,6 +21,29 @@ class SetWorkflowID:
 
     def __enter__(self) -> SetWorkflowID:
         self._scope = options_scope(dataclasses.replace(options(), assigned_id=AssignedID(self.workflow_id)))
+        self._scope.__enter__()  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:  # fmt: skip
+        self._scope.__exit__()  # type: ignore[attr-defined]
+
+
+class SetEnqueueOptions:
+    """Options for the workflows enqueued in the block: deduplication, priority, partition, delay, version.
+
+    ``priority`` runs from 1 (first) to 2**31-1; without one a workflow has priority 0 and runs before them.
+    """
+
+    def __init__(self, *, deduplication_id: str | None = None, priority: int | None = None,
+                 app_version: str | None = None, queue_partition_key: str | None = None,
+                 delay_seconds: float | None = None, duplication_policy: str = "reject") -> None:  # fmt: skip
+        self.options = EnqueueOptions(deduplication_id=deduplication_id, priority=priority, app_version=app_version,
+                                      queue_partition_key=queue_partition_key, delay_seconds=delay_seconds,
+                                      duplication_policy=duplication_policy)  # fmt: skip
+
+    def __enter__(self) -> SetEnqueueOptions:
+        self._scope = options_scope(dataclasses.replace(options(), enqueue=self.options))
         self._scope.__enter__()  # type: ignore[attr-defined]
         return self
 

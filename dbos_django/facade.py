@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from django.utils.functional import classproperty
 
 from . import conf, decorators
-from .engine import introspection, outcomes, sleep, steps, workflows
+from .engine import enqueue, introspection, outcomes, queue_admin, sleep, steps, workflows
 from .engine import runtime as rt
 from .engine.aio import check_async, db
 from .engine.context import current_step, current_workflow
@@ -19,6 +19,8 @@ from .engine.handles import WorkflowHandle, WorkflowHandleAsync
 from .engine.registry import registry
 from .engine.steps import run_internal_step, run_internal_step_async
 from .error import DBOSNonExistentWorkflowError
+from .queue import Queue
+from .storage.listing import Filters
 from .types import StepInfo, StepOptions, StepStatus, WorkflowStatus
 
 R = TypeVar("R")
@@ -46,9 +48,12 @@ class DBOS:
 
     # Lifecycle
     @classmethod
-    def launch(cls) -> None:
-        """Start the runtime of this process (thread pool, recovery). Idempotent."""
-        rt.launch()
+    def launch(cls, *, queues: list[str] | None = None) -> None:
+        """Start the runtime of this process: thread pool, queue dispatcher, heartbeat, recovery. Idempotent.
+
+        ``queues`` limits the queues this process serves (default: all).
+        """
+        rt.launch(queues)
 
     @classmethod
     def destroy(cls, *, destroy_registry: bool = False, workflow_completion_timeout_sec: float = 0) -> None:
@@ -141,6 +146,58 @@ class DBOS:
     @classmethod
     async def sleep_async(cls, seconds: float) -> None:
         await sleep.sleep_async(seconds)
+
+    # Queues
+    @classmethod
+    def enqueue_workflow(cls, queue_name: str, func: Callable[..., R], *args: Any, **kwargs: Any) -> WorkflowHandle[R]:
+        """Enqueue a workflow on a queue by name (a queue registered in the database, or declared in code)."""
+        return enqueue.enqueue(queue_name, func, args, kwargs)
+
+    @classmethod
+    async def enqueue_workflow_async(cls, queue_name: str, func: Callable[..., Any], *args: Any,
+                                     **kwargs: Any) -> WorkflowHandleAsync[Any]:  # fmt: skip
+        return await enqueue.enqueue_async(queue_name, func, args, kwargs)
+
+    @classmethod
+    def register_queue(cls, name: str, **limits: Any) -> Queue:
+        """Store a queue in the database: its limits can change at run time, and every worker serves it."""
+        return queue_admin.register(name, **limits)
+
+    @classmethod
+    async def register_queue_async(cls, name: str, **limits: Any) -> Queue:
+        return await db(queue_admin.register, name, **limits)
+
+    # Listing
+    @classmethod
+    def list_workflows(cls, *, load_input: bool = True, load_output: bool = True, **filters: Any) -> list[WorkflowStatus]:
+        """Workflows matching every filter given (DBOS's filters), oldest first unless ``sort_desc``."""
+        check_async("list_workflows")
+        query = Filters(**filters)
+        return run_internal_step("DBOS.listWorkflows", lambda: introspection.list_workflows(
+            query, load_input=load_input, load_output=load_output))  # fmt: skip
+
+    @classmethod
+    async def list_workflows_async(cls, *, load_input: bool = True, load_output: bool = True,
+                                   **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        query = Filters(**filters)
+        return await run_internal_step_async("DBOS.listWorkflows", lambda: db(introspection.list_workflows,
+                                             query, load_input=load_input, load_output=load_output))  # fmt: skip
+
+    @classmethod
+    def list_queued_workflows(cls, *, load_input: bool = True, load_output: bool = True,
+                              **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        """Queued workflows (ENQUEUED, PENDING or DELAYED on a queue unless a status is given)."""
+        check_async("list_queued_workflows")
+        query = Filters(**filters, queues_only=True)
+        return run_internal_step("DBOS.listQueuedWorkflows", lambda: introspection.list_workflows(
+            query, load_input=load_input, load_output=load_output))  # fmt: skip
+
+    @classmethod
+    async def list_queued_workflows_async(cls, *, load_input: bool = True, load_output: bool = True,
+                                          **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        query = Filters(**filters, queues_only=True)
+        return await run_internal_step_async("DBOS.listQueuedWorkflows", lambda: db(introspection.list_workflows,
+                                             query, load_input=load_input, load_output=load_output))  # fmt: skip
 
     # Context accessors
     @classproperty

@@ -19,7 +19,9 @@ from dbos_django import DBOS
 EXPORTED = [
     "DBOS",
     "DBOSConfig",
+    "Queue",
     "Serializer",
+    "SetEnqueueOptions",
     "SetWorkflowID",
     "StepInfo",
     "StepOptions",
@@ -39,9 +41,13 @@ CLASSMETHODS = ["destroy", "launch"]
 
 # Classmethods that also exist as ``<name>_async`` coroutines taking the same parameters.
 SYNC_AND_ASYNC = [
+    "enqueue_workflow",
     "get_result",
     "get_workflow_status",
+    "list_queued_workflows",
     "list_workflow_steps",
+    "list_workflows",
+    "register_queue",
     "retrieve_workflow",
     "run_step",
     "sleep",

@@ -10,7 +10,7 @@ import pytest
 
 from dbos_django import DBOS
 from dbos_django.conf import get as get_settings
-from dbos_django.models import StepOutput, Workflow
+from dbos_django.models import TERMINAL_STATUSES, StepOutput, Workflow
 from dbos_django.serialization import DefaultSerializer
 from tests.app.models import SideEffect
 from tests.conftest import wait_for
@@ -45,7 +45,7 @@ def crashed(workflow_id: str, name: str, *args: object, attempts: int = 1, execu
 
 
 def finished(workflow_id: str) -> Workflow | None:
-    return Workflow.objects.filter(workflow_id=workflow_id).exclude(status="PENDING").first()
+    return Workflow.objects.filter(workflow_id=workflow_id, status__in=TERMINAL_STATUSES).first()
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_launch_resumes_a_pending_workflow_after_its_last_checkpoint(launch):
     assert done.recovery_attempts == 2
 
 
-def test_recovery_leaves_other_executors_workflows_alone(launch):
+def test_recovery_leaves_other_live_executors_workflows_alone(launch):
     crashed("rec-2", "two_steps", "b", executor="another-host")
     launch()
     DBOS.destroy(workflow_completion_timeout_sec=5)

@@ -75,7 +75,8 @@ def test_an_empty_setting_means_the_defaults(settings: Settings) -> None:
     settings.DBOS = {}
     assert conf.get() == conf.DBOSSettings(
         application_name="django", application_version=None, executor_id="local", database="default",
-        max_threads=64, serializer=DefaultSerializer(), polling_interval=1.0, log_level=None,
+        max_threads=64, serializer=DefaultSerializer(), polling_interval=1.0, heartbeat_interval=5.0,
+        worker_timeout=60.0, log_level=None,
     )  # fmt: skip
 
 
@@ -88,6 +89,8 @@ def test_the_defaults_are_documented_in_DEFAULTS() -> None:
         "MAX_THREADS": 64,
         "SERIALIZER": "json+pickle",
         "POLLING_INTERVAL": 1.0,
+        "HEARTBEAT_INTERVAL": 5.0,
+        "WORKER_TIMEOUT": 60.0,
         "LOG_LEVEL": None,
     }
 
@@ -108,12 +111,15 @@ def test_every_key_is_read(settings: Settings) -> None:
         "MAX_THREADS": 4,
         "SERIALIZER": "json",
         "POLLING_INTERVAL": 0.5,
+        "HEARTBEAT_INTERVAL": 2.0,
+        "WORKER_TIMEOUT": 30.0,
         "LOG_LEVEL": "DEBUG",
     }
     dbos = conf.get()
     assert dbos == conf.DBOSSettings(
         application_name="shop", application_version="v2", executor_id="worker-7", database="dbos",
-        max_threads=4, serializer=JSONSerializer(), polling_interval=0.5, log_level="DEBUG",
+        max_threads=4, serializer=JSONSerializer(), polling_interval=0.5, heartbeat_interval=2.0,
+        worker_timeout=30.0, log_level="DEBUG",
     )  # fmt: skip
     assert isinstance(dbos.serializer, JSONSerializer)
 
@@ -290,3 +296,15 @@ def test_changing_another_setting_keeps_the_cached_object(settings: Settings) ->
     cached = conf.get()
     settings.TIME_ZONE = "Europe/Paris"
     assert conf.get() is cached
+
+
+@pytest.mark.parametrize("key", ["HEARTBEAT_INTERVAL", "WORKER_TIMEOUT"])
+@pytest.mark.parametrize("value", [0, -1, "5", float("inf")])
+def test_heartbeat_times_must_be_positive_numbers_of_seconds(settings: Settings, key: str, value: Any) -> None:
+    assert f"{key}: must be a positive number" in invalid(settings, **{key: value})
+
+
+def test_the_worker_timeout_must_leave_room_for_two_missed_heartbeats(settings: Settings) -> None:
+    assert "WORKER_TIMEOUT: must be more than twice HEARTBEAT_INTERVAL" in invalid(
+        settings, HEARTBEAT_INTERVAL=5, WORKER_TIMEOUT=10
+    )

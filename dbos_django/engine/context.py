@@ -11,6 +11,8 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..storage.records import Owner
+
 if TYPE_CHECKING:
     from ..serialization import Serializer
     from ..storage.records import StepRecord
@@ -30,6 +32,13 @@ class WorkflowContext:
     next_id: int = 0
     deadline_ms: int | None = None
     cancelled: bool = False
+    epoch: int = 0
+    # Dispatched from a queue: if another execution owns it now, stop without waiting for its outcome.
+    quiet: bool = False
+
+    @property
+    def owner(self) -> Owner:
+        return Owner(self.alias, self.workflow_id, self.epoch)
 
     def check_cancelled(self) -> None:
         """Stop before the next step if this process learned the workflow was cancelled."""
@@ -72,6 +81,19 @@ class StartOptions:
     timeout_set: bool = False
     authenticated_user: str | None = None
     authenticated_roles: tuple[str, ...] | None = None
+    enqueue: EnqueueOptions | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnqueueOptions:
+    """Options for the next enqueue in this scope (``SetEnqueueOptions``)."""
+
+    deduplication_id: str | None = None
+    priority: int | None = None
+    app_version: str | None = None
+    queue_partition_key: str | None = None
+    delay_seconds: float | None = None
+    duplication_policy: str = "reject"
 
 
 _workflow: contextvars.ContextVar[WorkflowContext | None] = contextvars.ContextVar("dbos_workflow", default=None)

@@ -27,8 +27,13 @@ class WorkflowHandle(Generic[R]):
 
     def _result(self, polling_interval_sec: float | None) -> R:
         if self._future is not None:
-            # A local execution resolves with the recorded outcome, even when it had to park.
-            return self._future.result()
+            from .workflows import Parked
+
+            try:
+                # A local execution resolves with the recorded outcome, even when it had to park.
+                return self._future.result()
+            except Parked:
+                pass  # it stopped: another execution owns the workflow now
         return outcomes.result(self.workflow_id, polling_interval_sec)
 
     def get_result(self, *, polling_interval_sec: float | None = None) -> R:
@@ -58,7 +63,12 @@ class WorkflowHandleAsync(Generic[R]):
 
     async def _result(self, polling_interval_sec: float | None) -> R:
         if self._task is not None:
-            return await asyncio.shield(self._task)
+            from .workflows import Parked
+
+            try:
+                return await asyncio.shield(self._task)
+            except Parked:
+                pass
         return await outcomes.result_async(self.workflow_id, polling_interval_sec)
 
     async def get_result(self, *, polling_interval_sec: float | None = None) -> R:

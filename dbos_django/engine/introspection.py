@@ -9,8 +9,10 @@ from typing import Any
 from .. import conf
 from ..models import Workflow
 from ..serialization import Serializer, for_tag
+from ..storage import listing
 from ..storage import steps as step_store
 from ..storage import workflows as wf_store
+from ..storage.listing import Filters
 from ..types import StepInfo, WorkflowStatus
 from . import runtime as rt
 from .aio import db
@@ -41,7 +43,7 @@ def _inputs(serializer: Serializer, text: str | None, workflow_id: str) -> dict[
     return value
 
 
-def to_status(row: Workflow) -> WorkflowStatus:
+def to_status(row: Workflow, *, load_input: bool = True, load_output: bool = True) -> WorkflowStatus:
     try:
         serializer = for_tag(row.serialization, conf.get().serializer)
     except TypeError:
@@ -51,9 +53,9 @@ def to_status(row: Workflow) -> WorkflowStatus:
         workflow_id=wid, status=row.status, name=row.name, class_name=row.class_name,
         config_name=row.config_name, authenticated_user=row.authenticated_user,
         assumed_role=row.assumed_role,
-        input=_inputs(serializer, row.inputs, wid),
-        output=_safe(serializer.deserialize, row.output, f"the output of {wid}"),
-        error=_safe(serializer.deserialize_error, row.error, f"the error of {wid}"),
+        input=_inputs(serializer, row.inputs, wid) if load_input else None,
+        output=_safe(serializer.deserialize, row.output, f"the output of {wid}") if load_output else None,
+        error=_safe(serializer.deserialize_error, row.error, f"the error of {wid}") if load_output else None,
         created_at=row.created_at, updated_at=row.updated_at, queue_name=row.queue_name,
         executor_id=row.executor_id, app_version=row.application_version,
         workflow_timeout_ms=row.workflow_timeout_ms, workflow_deadline_epoch_ms=row.workflow_deadline_epoch_ms,
@@ -86,3 +88,8 @@ def list_steps(workflow_id: str) -> list[StepInfo]:
         )  # fmt: skip
         for r in step_store.list_steps(_alias(), workflow_id)
     ]
+
+
+def list_workflows(filters: Filters, *, load_input: bool = True, load_output: bool = True) -> list[WorkflowStatus]:
+    rows = listing.list_rows(_alias(), filters, load_input=load_input, load_output=load_output)
+    return [to_status(row, load_input=load_input, load_output=load_output) for row in rows]

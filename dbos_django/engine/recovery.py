@@ -1,68 +1,42 @@
-"""Recovery at launch: resume this executor's PENDING workflows from their last checkpoint."""
+"""Recovery: PENDING workflows whose process died go back to a queue, and any worker resumes them.
+
+At launch a process hands its own PENDING workflows (same executor id, same application version)
+to the internal queue, as DBOS does. While running, each process's heartbeat looks for workers
+whose heartbeat is older than ``WORKER_TIMEOUT`` and does the same for theirs: one conditional
+update, so exactly one survivor takes each workflow. The claim that follows bumps the ownership
+epoch, which fences off the old owner if it was only paused.
+"""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..error import DBOSWorkflowFunctionNotFoundError, MaxRecoveryAttemptsExceededError
-from ..serialization import for_tag
-from ..storage import steps as step_store
-from ..storage import workflows as wf_store
+from ..storage import queues as queue_store
+from ..storage.queues import INTERNAL_QUEUE
 from . import clock
-from .context import WorkflowContext
-from .registry import registry
-from .runtime import Runtime
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
 
 logger = logging.getLogger("dbos_django")
 
 
-def recover_one(runtime: Runtime, workflow_id: str) -> Future[Any] | None:
-    """Take a PENDING workflow and run it again from the top, replaying its checkpoints."""
-    if runtime.running(workflow_id) is not None:
-        return None
-    claimed = wf_store.claim_for_recovery(runtime.alias, workflow_id, runtime.executor_id, clock.now_ms())
-    if claimed is None:
-        return None
-    info = registry.workflow(claimed.name)
-    if info is None:
-        logger.error("%s", DBOSWorkflowFunctionNotFoundError(workflow_id, f"no workflow named {claimed.name}"))
-        return None
-    limit = info.max_recovery_attempts
-    if limit is not None and claimed.recovery_attempts > limit + 1:
-        wf_store.dead_letter(runtime.alias, workflow_id, clock.now_ms())
-        runtime.notify_done()
-        logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, limit))
-        return None
-    serializer = for_tag(claimed.serialization, runtime.settings.serializer)
-    inputs = serializer.deserialize(claimed.inputs) if claimed.inputs else {"args": [], "kwargs": {}}
-    wf = WorkflowContext(
-        workflow_id=workflow_id, name=info.name, runtime=runtime, alias=runtime.alias, serializer=serializer,
-        recorded=step_store.load(runtime.alias, workflow_id), deadline_ms=claimed.workflow_deadline_epoch_ms,
-    )  # fmt: skip
-    logger.info("Recovering workflow %s (%s), attempt %d", workflow_id, info.name, claimed.recovery_attempts)
-    from .workflows import _launch
-
-    return _launch(runtime, wf, info, tuple(inputs["args"]), inputs["kwargs"])
+def recover_own(runtime: Runtime) -> int:
+    """Re-enqueue this executor's PENDING workflows of this application version."""
+    count = queue_store.requeue_pending(runtime.alias, [runtime.executor_id], clock.now_ms(),
+                                        version=runtime.application_version)  # fmt: skip
+    if count:
+        logger.info("Recovery: %d pending workflows of executor %s re-enqueued", count, runtime.executor_id)
+    return count
 
 
-def recover_pending(runtime: Runtime) -> int:
-    """Resume every PENDING workflow of this executor and application version; return how many."""
-    ids = wf_store.pending_ids(runtime.alias, runtime.executor_id, runtime.application_version)
-    started = 0
-    for workflow_id in ids:
-        if runtime.stopped:
-            break
-        try:
-            started += recover_one(runtime, workflow_id) is not None
-        except Exception:
-            logger.exception("Could not recover workflow %s; it stays PENDING", workflow_id)
-    if ids:
-        logger.info("Recovery: %d of %d pending workflows resumed", started, len(ids))
-    return started
-
-
-def start(runtime: Runtime) -> None:
-    """Run recovery in the background so ``launch()`` returns at once."""
-    runtime.submit(recover_pending, runtime)
+def recover_dead(runtime: Runtime, executor_ids: list[str]) -> int:
+    """Re-enqueue the PENDING workflows of executors whose heartbeat stopped."""
+    count = queue_store.requeue_pending(runtime.alias, executor_ids, clock.now_ms())
+    if count:
+        logger.warning("Recovery: %d pending workflows of dead executor(s) %s re-enqueued",
+                       count, ", ".join(executor_ids))  # fmt: skip
+        runtime.wake_queue(INTERNAL_QUEUE)
+        runtime.wake_queue(None)
+    return count

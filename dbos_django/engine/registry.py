@@ -28,6 +28,7 @@ class Registry:
 
     workflows: dict[str, WorkflowInfo] = field(default_factory=dict)
     operations: dict[str, str] = field(default_factory=dict)  # name -> "step" | "transaction"
+    queues: dict[str, Any] = field(default_factory=dict)  # name -> dbos_django.Queue
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_workflow(self, info: WorkflowInfo) -> None:
@@ -43,11 +44,24 @@ class Registry:
                 raise DBOSConflictingRegistrationError(name)
             self.operations[name] = kind
 
+    def add_queue(self, queue: Any) -> None:
+        with self.lock:
+            if queue.name in self.queues:
+                raise Exception(f"Queue {queue.name} has already been declared")
+            self.queues[queue.name] = queue
+
     def workflow(self, name: str) -> WorkflowInfo | None:
         return self.workflows.get(name)
 
     def source_hash(self, application_name: str) -> str:
-        """DBOS's default application version: a hash of the workflows' source code."""
+        """DBOS's default application version: a hash of the workflows' source code.
+
+        The ``workflows`` module of every installed app is imported first, so every process of the
+        project (a web process, a worker) registers the same workflows and computes the same hash.
+        """
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("workflows")
         digest = hashlib.md5(usedforsecurity=False)
         for name in sorted(self.workflows):
             func = inspect.unwrap(self.workflows[name].func)
@@ -62,6 +76,7 @@ class Registry:
         with self.lock:
             self.workflows.clear()
             self.operations.clear()
+            self.queues = {k: v for k, v in self.queues.items() if k.startswith("_dbos")}
 
 
 registry = Registry()

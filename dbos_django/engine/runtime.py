@@ -8,13 +8,19 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
+from django.utils.module_loading import autodiscover_modules
 
 from .. import conf
 from ..error import DBOSException
 from .registry import registry
+
+if TYPE_CHECKING:
+    from ..storage.listener import Listener
+    from .dispatcher import Dispatcher
+    from .heartbeat import Heartbeat
 
 logger = logging.getLogger("dbos_django")
 
@@ -22,8 +28,9 @@ logger = logging.getLogger("dbos_django")
 class Runtime:
     """Thread pool, in-process bookkeeping of running workflows, and an event loop for async ones."""
 
-    def __init__(self, settings: conf.DBOSSettings) -> None:
+    def __init__(self, settings: conf.DBOSSettings, queues: list[str] | None = None) -> None:
         self.settings = settings
+        self.queue_names = queues
         self.alias = settings.database
         self.executor_id = settings.executor_id
         self.application_version = settings.application_version or registry.source_hash(
@@ -38,6 +45,46 @@ class Runtime:
         self._tasks: set[asyncio.Future[Any]] = set()
         self._futures: set[Future[Any]] = set()
         self.stopped = False
+        self.dispatcher: Dispatcher | None = None
+        self.listener: Listener | None = None
+        self.heartbeat: Heartbeat | None = None
+
+    def start_services(self) -> None:
+        """Start the dispatcher, the heartbeat and (PostgreSQL) the notification listener."""
+        from ..storage import vendor
+        from ..storage.listener import Listener
+        from .dispatcher import Dispatcher
+        from .heartbeat import Heartbeat
+
+        self.dispatcher = Dispatcher(self, self.queue_names)
+        self.heartbeat = Heartbeat(self)
+        if vendor.is_postgres(connections[self.alias]):
+            self.listener = Listener(self.alias, self._on_notify, self._on_reconnect)
+            self.listener.start()
+        self.heartbeat.start()
+        self.dispatcher.start()
+
+    def _on_notify(self, channel: str, payload: str) -> None:
+        if channel == "dbos_queue":
+            self.wake_queue(payload)
+        elif channel == "dbos_done":
+            self.notify_done()
+
+    def _on_reconnect(self) -> None:
+        self.wake_queue(None)
+        self.notify_done()
+
+    def listening(self) -> bool:
+        """Does a live LISTEN connection wake this process (so polling can back off)?"""
+        return self.listener is not None and self.listener.connected.is_set()
+
+    def wake_queue(self, queue_name: str | None) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake(queue_name)
+
+    def free_slots(self) -> int:
+        """Threads of the pool not running a workflow."""
+        return self.settings.max_threads - len(self._futures)
 
     # In-process bookkeeping: one local execution per workflow id.
     def activate(self, workflow_id: str) -> Future[Any] | None:
@@ -106,9 +153,17 @@ class Runtime:
         finally:
             loop.close()
 
+    def stop_claiming(self) -> None:
+        """Take no new work from the queues (running workflows go on)."""
+        if self.dispatcher is not None:
+            self.dispatcher.claiming.clear()
+
     def shutdown(self, timeout: float = 0) -> None:
         """Stop taking work; wait up to ``timeout`` seconds for running workflows (they are recovered later)."""
         self.stopped = True
+        for service in (self.dispatcher, self.heartbeat, self.listener):
+            if service is not None:
+                service.stop()
         if timeout > 0:
             futures_wait(list(self._futures), timeout)
             for task in list(self._tasks):
@@ -140,20 +195,26 @@ def get() -> Runtime | None:
     return _runtime
 
 
-def launch() -> Runtime:
-    """Start the runtime once; later calls return the running one."""
+def launch(queues: list[str] | None = None) -> Runtime:
+    """Start the runtime once (dispatcher, heartbeat, recovery); later calls return the running one.
+
+    ``queues`` limits which queues this process serves (None: all of them).
+    """
     global _runtime
     with _lock:
         if _runtime is None:
+            autodiscover_modules("workflows")  # every process registers the same workflows
             settings = conf.get()
             if settings.log_level:
                 logging.getLogger("dbos_django").setLevel(settings.log_level)
-            _runtime = Runtime(settings)
-            logger.info("DBOS launched: executor %s, application version %s",
-                        _runtime.executor_id, _runtime.application_version)  # fmt: skip
+            runtime = Runtime(settings, queues)
             from . import recovery
 
-            recovery.start(_runtime)
+            recovery.recover_own(runtime)
+            runtime.start_services()
+            _runtime = runtime
+            logger.info("DBOS launched: executor %s, application version %s",
+                        runtime.executor_id, runtime.application_version)  # fmt: skip
         return _runtime
 
 

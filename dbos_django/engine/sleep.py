@@ -35,7 +35,7 @@ def sleep(seconds: float) -> None:
         return
     end, record = _wake_up_ms(wf, seconds)
     if record is not None:
-        step_store.record(wf.alias, wf.workflow_id, record)
+        step_store.record(wf.owner, record)
     clock.get().sleep(max(0, end - clock.now_ms()) / 1000)
 
 
@@ -48,5 +48,5 @@ async def sleep_async(seconds: float) -> None:
         return
     end, record = _wake_up_ms(wf, seconds)
     if record is not None:
-        await db(step_store.record, wf.alias, wf.workflow_id, record)
+        await db(step_store.record, wf.owner, record)
     await clock.get().sleep_async(max(0, end - clock.now_ms()) / 1000)

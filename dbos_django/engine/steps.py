@@ -127,7 +127,7 @@ def run(config: StepConfig, func: Callable[..., Any], args: Any, kwargs: Any) ->
         except Exception as exc:
             error = exc
     record, error = encode(wf, function_id, config.name, started, value, error)
-    step_store.record(wf.alias, wf.workflow_id, record)
+    step_store.record(wf.owner, record)
     if error is not None:
         raise error
     return value
@@ -153,7 +153,7 @@ async def run_async(config: StepConfig, func: Callable[..., Awaitable[Any]], arg
         except Exception as exc:
             error = exc
     record, error = encode(wf, function_id, config.name, started, value, error)
-    await db(step_store.record, wf.alias, wf.workflow_id, record)
+    await db(step_store.record, wf.owner, record)
     if error is not None:
         raise error
     return value
@@ -178,7 +178,7 @@ def run_internal_step(name: str, fn: Callable[[], Any], *, child_workflow_id: st
     except Exception as exc:
         error = exc
     record, error = encode(wf, function_id, name, started, value, error, child_workflow_id)
-    step_store.record(wf.alias, wf.workflow_id, record)
+    step_store.record(wf.owner, record)
     if error is not None:
         raise error
     return value
@@ -201,7 +201,7 @@ async def run_internal_step_async(name: str, fn: Callable[[], Awaitable[Any]], *
     except Exception as exc:
         error = exc
     record, error = encode(wf, function_id, name, started, value, error, child_workflow_id)
-    await db(step_store.record, wf.alias, wf.workflow_id, record)
+    await db(step_store.record, wf.owner, record)
     if error is not None:
         raise error
     return value

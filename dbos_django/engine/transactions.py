@@ -61,7 +61,7 @@ def _attempt(wf: WorkflowContext, config: TransactionConfig, alias: str, functio
         if error is not None:
             raise error
         if alias == wf.alias:
-            step_store.record(alias, wf.workflow_id, record)
+            step_store.record(wf.owner, record)
         else:
             step_store.record_transaction_output(conn, wf.workflow_id, record, clock.now_ms())
     return value, record
@@ -105,19 +105,19 @@ def run(config: TransactionConfig, func: Callable[..., Any], args: Any, kwargs: 
             _record_error(wf, config.name, function_id, started, exc)
             raise
     if alias != wf.alias:
-        step_store.record(wf.alias, wf.workflow_id, record)
+        step_store.record(wf.owner, record)
     return value
 
 
 def _record_error(wf: WorkflowContext, name: str, function_id: int, started: int, error: BaseException) -> None:
     record, _ = encode(wf, function_id, name, started, error=error)
-    step_store.record(wf.alias, wf.workflow_id, record)
+    step_store.record(wf.owner, record)
 
 
 def _replay_and_copy(wf: WorkflowContext, name: str, alias: str, function_id: int, record: StepRecord) -> Any:
     """Replay a committed transaction; copy an output found only in the user's database to the checkpoints."""
     if alias != wf.alias and function_id not in wf.recorded:
-        step_store.record(wf.alias, wf.workflow_id, record)
+        step_store.record(wf.owner, record)
     return replay(wf, function_id, name, record)
 
 

@@ -30,7 +30,7 @@ from ..storage.records import ExistingWorkflow, NewWorkflow, StepRecord
 from . import clock, outcomes
 from . import runtime as rt
 from .aio import db
-from .context import WorkflowContext, current_step, in_workflow_body, take_assigned_id, workflow_scope
+from .context import WorkflowContext, current_step, in_workflow_body, options, take_assigned_id, workflow_scope
 from .handles import WorkflowHandle, WorkflowHandleAsync
 from .registry import WorkflowInfo
 from .steps import encode, replay
@@ -58,6 +58,9 @@ class Start:
 
 def _prepare(runtime: rt.Runtime, info: WorkflowInfo, args: tuple[Any, ...], kwargs: dict[str, Any],
              *, alias: str, ids: int) -> Start:  # fmt: skip
+    if options().enqueue is not None:
+        raise DBOSException(f"Enqueue option(s) set on workflow {info.name}, which is not being enqueued: "
+                            "use Queue.enqueue() inside SetEnqueueOptions")  # fmt: skip
     parent = in_workflow_body()
     assigned = take_assigned_id()
     function_id = parent.reserve(ids) if parent else None
@@ -103,7 +106,7 @@ def _insert(start: Start) -> ExistingWorkflow | None:
     else:
         marker = StepRecord(start.function_id or 0, start.info.name, None, None, start.row.workflow_id,
                             start.row.created_at, start.row.created_at)  # fmt: skip
-        created = step_store.start_child(start.parent.alias, start.parent.workflow_id, marker, start.row)
+        created = step_store.start_child(start.parent.owner, marker, start.row)
         existing = None if created else wf_store.insert(start.alias, start.row)
     if existing is not None:
         _check_same_function(start, existing)
@@ -138,16 +141,20 @@ def _finish(wf: WorkflowContext, value: Any, error: BaseException | None) -> tup
     return "ERROR", None, wf.serializer.serialize_error(error)
 
 
-class _Parked(Exception):
+class Parked(Exception):
     """The body stopped at a checkpoint it may not write (cancelled, or another execution owns it)."""
 
 
 def _record(wf: WorkflowContext, value: Any, error: BaseException | None) -> Any:
     """Record the outcome of a body that ran; return its value or raise its error."""
-    if isinstance(error, _Parked):
+    if isinstance(error, Parked):
+        if wf.quiet:
+            raise error
         return outcomes.result(wf.workflow_id)
     status, output, err_text = _finish(wf, value, error)
-    if not wf_store.record_outcome(wf.alias, wf.workflow_id, status, output, err_text, clock.now_ms()):
+    if not wf_store.record_outcome(wf.owner, status, output, err_text, clock.now_ms()):
+        if wf.quiet:
+            raise Parked()
         return outcomes.result(wf.workflow_id)  # cancelled, resumed or finished meanwhile: its outcome wins
     wf.runtime.notify_done()
     if status == "ERROR":
@@ -177,7 +184,7 @@ def execute(wf: WorkflowContext, info: WorkflowInfo, args: tuple[Any, ...], kwar
         try:
             value = info.func(*args, **kwargs)
         except DBOSBaseException:
-            error = _Parked()
+            error = Parked()
         except Exception as exc:
             error = exc
     return _settle(wf, value, error)
@@ -191,7 +198,7 @@ async def execute_async(wf: WorkflowContext, info: WorkflowInfo, args: tuple[Any
         try:
             value = await info.func(*args, **kwargs)
         except DBOSBaseException:
-            error = _Parked()
+            error = Parked()
         except Exception as exc:
             error = exc
     return await db(_settle, wf, value, error)
@@ -214,7 +221,7 @@ def _record_child_result(start: Start, value: Any, error: BaseException | None) 
         return
     record, _ = encode(parent, start.function_id + 1, "DBOS.getResult", clock.now_ms(), value, error,
                        start.row.workflow_id)  # fmt: skip
-    step_store.record(parent.alias, parent.workflow_id, record)
+    step_store.record(parent.owner, record)
 
 
 def _existing_result(runtime: rt.Runtime, workflow_id: str, existing: ExistingWorkflow) -> Any:
@@ -222,7 +229,10 @@ def _existing_result(runtime: rt.Runtime, workflow_id: str, existing: ExistingWo
     if existing.status not in TERMINAL_STATUSES:
         future = runtime.running(workflow_id)
         if future is not None:
-            return future.result()
+            try:
+                return future.result()
+            except Parked:
+                pass
     return outcomes.result(workflow_id)
 
 

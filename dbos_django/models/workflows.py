@@ -48,7 +48,8 @@ class Workflow(models.Model):
     forked_from = models.TextField(null=True, blank=True)
     # A random token per start attempt: only the attempt whose token is stored runs the body.
     owner_xid = models.TextField(null=True, blank=True)
-    # Queue fields (used once queues land).
+    # Bumped by every claim (dequeue, takeover): checkpoints of an older owner are refused.
+    owner_epoch = models.IntegerField(default=0, db_default=0)
     queue_name = models.TextField(null=True, blank=True)
     deduplication_id = models.TextField(null=True, blank=True)
     priority = models.IntegerField(default=0)
@@ -73,6 +74,19 @@ class Workflow(models.Model):
             models.Index(
                 fields=["forked_from"], condition=Q(forked_from__isnull=False), name="dbos_wf_forked_idx"
             ),
+            # Claiming: the next ENQUEUED rows of a queue, by priority then age.
+            models.Index(
+                fields=["queue_name", "priority", "created_at"],
+                condition=Q(status="ENQUEUED"),
+                name="dbos_wf_enqueued_idx",
+            ),
+            # Global concurrency: the PENDING rows of a queue.
+            models.Index(fields=["queue_name"], condition=Q(status="PENDING"), name="dbos_wf_queue_pending_idx"),
+            # Rate limits: the rows of a queue started in the last period.
+            models.Index(
+                fields=["queue_name", "started_at"], condition=Q(started_at__isnull=False), name="dbos_wf_started_idx"
+            ),
+            models.Index(fields=["delay_until_epoch_ms"], condition=Q(status="DELAYED"), name="dbos_wf_delayed_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

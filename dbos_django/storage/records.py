@@ -6,6 +6,15 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Owner:
+    """Who may write a workflow's checkpoints: the execution holding its current ownership epoch."""
+
+    alias: str
+    workflow_id: str
+    epoch: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class StepRecord:
     """A checkpointed operation: ``output`` and ``error`` are serialized text."""
 
@@ -29,7 +38,7 @@ class NewWorkflow:
     config_name: str | None
     inputs: str
     serialization: str
-    executor_id: str
+    executor_id: str | None
     application_version: str | None
     application_name: str
     created_at: int
@@ -82,3 +91,6 @@ class ClaimedWorkflow:
     serialization: str | None
     recovery_attempts: int
     workflow_deadline_epoch_ms: int | None
+    owner_epoch: int = 0
+    queue_name: str | None = None
+    queue_partition_key: str | None = None

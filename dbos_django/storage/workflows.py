@@ -8,7 +8,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ..models import Workflow
 from . import connections as conns
-from .records import ClaimedWorkflow, ExistingWorkflow, NewWorkflow, Outcome
+from .records import ClaimedWorkflow, ExistingWorkflow, NewWorkflow, Outcome, Owner
 
 TABLE = Workflow._meta.db_table
 _NEW_COLUMNS = [f.name for f in fields(NewWorkflow)]
@@ -44,20 +44,19 @@ def insert(alias: str, row: NewWorkflow) -> ExistingWorkflow | None:
 
 _OUTCOME_SQL = (
     f"UPDATE {TABLE} SET status = %s, output = %s, error = %s, updated_at = %s, completed_at = %s, "
-    "deduplication_id = NULL WHERE workflow_id = %s AND status = 'PENDING'"
+    "deduplication_id = NULL WHERE workflow_id = %s AND status = 'PENDING' AND owner_epoch = %s"
 )
 
 
-def record_outcome(alias: str, workflow_id: str, status: str, output: str | None, error: str | None,
-                   now_ms: int) -> bool:  # fmt: skip
-    """Finish a PENDING workflow; False if it is no longer PENDING (cancelled, resumed, deleted...)."""
+def record_outcome(owner: Owner, status: str, output: str | None, error: str | None, now_ms: int) -> bool:
+    """Finish a PENDING workflow; False if it is no longer ours (cancelled, resumed, taken over, deleted...)."""
 
     def op(conn: BaseDatabaseWrapper) -> bool:
         with conn.cursor() as cur:
-            cur.execute(_OUTCOME_SQL, (status, output, error, now_ms, now_ms, workflow_id))
+            cur.execute(_OUTCOME_SQL, (status, output, error, now_ms, now_ms, owner.workflow_id, owner.epoch))
             return cur.rowcount == 1
 
-    return conns.run(alias, op, what=f"recording the outcome of workflow {workflow_id}")
+    return conns.run(owner.alias, op, what=f"recording the outcome of workflow {owner.workflow_id}")
 
 
 def read_outcome(alias: str, workflow_id: str) -> Outcome | None:
