@@ -109,6 +109,8 @@ class Dispatcher:
 
     def _sleep_seconds(self, next_delay_check: float) -> float:
         now = time.monotonic()
+        if self.runtime.free_slots() <= 0:
+            return max(0.0, next_delay_check - now)  # a finishing workflow wakes us
         with self._lock:
             if self._due:
                 return 0
