@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "DBOS",
     "DBOSConfig",
+    "DBOSConfiguredInstance",
     "Queue",
     "Serializer",
     "SetEnqueueOptions",
     "SetWorkflowID",
+    "SetWorkflowTimeout",
     "StepInfo",
     "StepOptions",
     "StepStatus",
@@ -35,10 +37,12 @@ __all__ = [
 _LAZY = {
     "DBOS": ".facade",
     "DBOSConfig": ".config_types",
+    "DBOSConfiguredInstance": ".engine.classes",
     "Queue": ".queue",
     "Serializer": ".serialization",
     "SetEnqueueOptions": ".context_managers",
     "SetWorkflowID": ".context_managers",
+    "SetWorkflowTimeout": ".context_managers",
     "StepInfo": ".types",
     "StepOptions": ".types",
     "StepStatus": ".types",
@@ -67,7 +71,8 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from . import error
     from .config_types import DBOSConfig
-    from .context_managers import SetEnqueueOptions, SetWorkflowID
+    from .context_managers import SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
+    from .engine.classes import DBOSConfiguredInstance
     from .engine.handles import WorkflowHandle, WorkflowHandleAsync
     from .facade import DBOS
     from .models.workflows import WorkflowStatusString

@@ -50,3 +50,26 @@ class SetEnqueueOptions:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:  # fmt: skip
         self._scope.__exit__()  # type: ignore[attr-defined]
+
+
+class SetWorkflowTimeout:
+    """A start-to-close timeout for the workflows started in the block; ``None`` removes an inherited one.
+
+    The deadline is absolute and passes to child workflows; a queued workflow's starts when it is
+    dequeued. A workflow past its deadline ends CANCELLED at its next checkpoint.
+    """
+
+    def __init__(self, workflow_timeout_sec: float | None) -> None:
+        if workflow_timeout_sec is not None and not workflow_timeout_sec > 0:
+            raise DBOSException(f"Invalid workflow timeout {workflow_timeout_sec!r}: it must be a positive number of seconds")
+        self.workflow_timeout_sec = workflow_timeout_sec
+
+    def __enter__(self) -> SetWorkflowTimeout:
+        opts = dataclasses.replace(options(), timeout_seconds=self.workflow_timeout_sec, timeout_set=True)
+        self._scope = options_scope(opts)
+        self._scope.__enter__()  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:  # fmt: skip
+        self._scope.__exit__()  # type: ignore[attr-defined]

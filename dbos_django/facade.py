@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 from django.utils.functional import classproperty
 
 from . import conf, decorators
-from .engine import enqueue, introspection, outcomes, queue_admin, sleep, steps, workflows
+from .engine import control, enqueue, introspection, outcomes, queue_admin, sleep, steps, workflows
 from .engine import runtime as rt
 from .engine.aio import check_async, db
+from .engine.classes import dbos_class
 from .engine.context import current_step, current_workflow
 from .engine.handles import WorkflowHandle, WorkflowHandleAsync
 from .engine.registry import registry
@@ -166,6 +167,103 @@ class DBOS:
     @classmethod
     async def register_queue_async(cls, name: str, **limits: Any) -> Queue:
         return await db(queue_admin.register, name, **limits)
+
+    # Control
+    @classmethod
+    def cancel_workflow(cls, workflow_id: str, *, cancel_children: bool = False) -> None:
+        """Cancel a workflow: it stops at its next checkpoint; waiters get ``DBOSAwaitedWorkflowCancelledError``."""
+        cls.cancel_workflows([workflow_id], cancel_children=cancel_children)
+
+    @classmethod
+    async def cancel_workflow_async(cls, workflow_id: str, *, cancel_children: bool = False) -> None:
+        await cls.cancel_workflows_async([workflow_id], cancel_children=cancel_children)
+
+    @classmethod
+    def cancel_workflows(cls, workflow_ids: list[str], *, cancel_children: bool = False) -> None:
+        check_async("cancel_workflows")
+        run_internal_step("DBOS.cancelWorkflow", lambda: control.cancel(workflow_ids, cancel_children=cancel_children))
+
+    @classmethod
+    async def cancel_workflows_async(cls, workflow_ids: list[str], *, cancel_children: bool = False) -> None:
+        await run_internal_step_async("DBOS.cancelWorkflow", lambda: db(control.cancel, workflow_ids,
+                                                                        cancel_children=cancel_children))  # fmt: skip
+
+    @classmethod
+    def resume_workflow(cls, workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandle[Any]:
+        """Resume a cancelled or stuck workflow from its last checkpoint; return a handle on it."""
+        return cls.resume_workflows([workflow_id], queue_name=queue_name)[0]
+
+    @classmethod
+    async def resume_workflow_async(cls, workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandleAsync[Any]:
+        return (await cls.resume_workflows_async([workflow_id], queue_name=queue_name))[0]
+
+    @classmethod
+    def resume_workflows(cls, workflow_ids: list[str], *, queue_name: str | None = None) -> list[WorkflowHandle[Any]]:
+        check_async("resume_workflows")
+        run_internal_step("DBOS.resumeWorkflow", lambda: control.resume_all(workflow_ids, queue_name=queue_name))
+        return [WorkflowHandle(w) for w in workflow_ids]
+
+    @classmethod
+    async def resume_workflows_async(cls, workflow_ids: list[str], *,
+                                     queue_name: str | None = None) -> list[WorkflowHandleAsync[Any]]:  # fmt: skip
+        await run_internal_step_async("DBOS.resumeWorkflow", lambda: db(control.resume_all, workflow_ids,
+                                                                        queue_name=queue_name))  # fmt: skip
+        return [WorkflowHandleAsync(w) for w in workflow_ids]
+
+    @classmethod
+    def fork_workflow(cls, workflow_id: str, start_step: int, *, application_version: str | None = None,
+                      queue_name: str | None = None, queue_partition_key: str | None = None,
+                      timeout_seconds: float | None = None) -> WorkflowHandle[Any]:  # fmt: skip
+        """Start a new workflow that reuses the checkpoints before ``start_step`` (1: run it all again)."""
+        check_async("fork_workflow")
+        new_id = run_internal_step("DBOS.forkWorkflow", lambda: control.fork(
+            workflow_id, start_step, application_version=application_version, queue_name=queue_name,
+            queue_partition_key=queue_partition_key, timeout_seconds=timeout_seconds).workflow_id)  # fmt: skip
+        return WorkflowHandle(new_id)
+
+    @classmethod
+    async def fork_workflow_async(cls, workflow_id: str, start_step: int, *, application_version: str | None = None,
+                                  queue_name: str | None = None, queue_partition_key: str | None = None,
+                                  timeout_seconds: float | None = None) -> WorkflowHandleAsync[Any]:  # fmt: skip
+        handle = await run_internal_step_async("DBOS.forkWorkflow", lambda: db(
+            control.fork, workflow_id, start_step, application_version=application_version, queue_name=queue_name,
+            queue_partition_key=queue_partition_key, timeout_seconds=timeout_seconds))  # fmt: skip
+        return WorkflowHandleAsync(handle.workflow_id if isinstance(handle, WorkflowHandle) else handle)
+
+    @classmethod
+    def delete_workflow(cls, workflow_id: str, *, delete_children: bool = False) -> None:
+        """Delete a workflow and its checkpoints (and, if asked, its descendants)."""
+        cls.delete_workflows([workflow_id], delete_children=delete_children)
+
+    @classmethod
+    async def delete_workflow_async(cls, workflow_id: str, *, delete_children: bool = False) -> None:
+        await cls.delete_workflows_async([workflow_id], delete_children=delete_children)
+
+    @classmethod
+    def delete_workflows(cls, workflow_ids: list[str], *, delete_children: bool = False) -> None:
+        check_async("delete_workflows")
+        run_internal_step("DBOS.deleteWorkflow", lambda: control.delete(workflow_ids, delete_children=delete_children))
+
+    @classmethod
+    async def delete_workflows_async(cls, workflow_ids: list[str], *, delete_children: bool = False) -> None:
+        await run_internal_step_async("DBOS.deleteWorkflow", lambda: db(control.delete, workflow_ids,
+                                                                        delete_children=delete_children))  # fmt: skip
+
+    @classmethod
+    def wait_first(cls, handles: list[Any], *, polling_interval_sec: float = 1.0) -> Any:
+        """Wait until one of the workflows is no longer waiting or running; return its handle."""
+        check_async("wait_first")
+        done = run_internal_step("DBOS.waitFirst", lambda: control.wait_first(
+            handles, polling_interval_sec=polling_interval_sec).workflow_id)  # fmt: skip
+        return next(h for h in handles if h.workflow_id == done)
+
+    @classmethod
+    async def wait_first_async(cls, handles: list[Any], *, polling_interval_sec: float = 1.0) -> Any:
+        done = await run_internal_step_async("DBOS.waitFirst", lambda: db(lambda: control.wait_first(
+            handles, polling_interval_sec=polling_interval_sec).workflow_id))  # fmt: skip
+        return next(h for h in handles if h.workflow_id == done)
+
+    dbos_class = staticmethod(dbos_class)
 
     # Listing
     @classmethod

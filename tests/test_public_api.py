@@ -19,10 +19,12 @@ from dbos_django import DBOS
 EXPORTED = [
     "DBOS",
     "DBOSConfig",
+    "DBOSConfiguredInstance",
     "Queue",
     "Serializer",
     "SetEnqueueOptions",
     "SetWorkflowID",
+    "SetWorkflowTimeout",
     "StepInfo",
     "StepOptions",
     "StepStatus",
@@ -34,24 +36,32 @@ EXPORTED = [
 ]
 
 # DBOS.<name>(...) decorator factories.
-DECORATORS = ["step", "transaction", "workflow"]
+DECORATORS = ["dbos_class", "step", "transaction", "workflow"]
 
 # Plain classmethods without an ``_async`` twin.
 CLASSMETHODS = ["destroy", "launch"]
 
 # Classmethods that also exist as ``<name>_async`` coroutines taking the same parameters.
 SYNC_AND_ASYNC = [
+    "cancel_workflow",
+    "cancel_workflows",
+    "delete_workflow",
+    "delete_workflows",
     "enqueue_workflow",
+    "fork_workflow",
     "get_result",
     "get_workflow_status",
     "list_queued_workflows",
     "list_workflow_steps",
     "list_workflows",
     "register_queue",
+    "resume_workflow",
+    "resume_workflows",
     "retrieve_workflow",
     "run_step",
     "sleep",
     "start_workflow",
+    "wait_first",
 ]
 ASYNC = [f"{name}_async" for name in SYNC_AND_ASYNC]
 

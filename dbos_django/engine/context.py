@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..storage.records import Owner
+from . import clock
 
 if TYPE_CHECKING:
     from ..serialization import Serializer
@@ -41,7 +42,12 @@ class WorkflowContext:
         return Owner(self.alias, self.workflow_id, self.epoch)
 
     def check_cancelled(self) -> None:
-        """Stop before the next step if this process learned the workflow was cancelled."""
+        """Stop before the next step if the workflow was cancelled (as far as this process knows) or timed out."""
+        if not self.cancelled and self.deadline_ms is not None and clock.now_ms() >= self.deadline_ms:
+            from ..storage import control
+
+            control.cancel(self.alias, [self.workflow_id], clock.now_ms())
+            self.cancelled = True
         if self.cancelled:
             from ..error import DBOSWorkflowCancelledError
 
@@ -166,8 +172,10 @@ class _WorkflowScope(_Scope):
     def __enter__(self) -> None:
         super().__enter__()
         self.inner = [_step.set(None), _options.set(StartOptions())]
+        self.value.runtime.track(self.value)
 
     def __exit__(self, *exc: object) -> None:
+        self.value.runtime.untrack(self.value)
         _options.reset(self.inner[1])  # type: ignore[arg-type]
         _step.reset(self.inner[0])  # type: ignore[arg-type]
         super().__exit__(*exc)

@@ -28,6 +28,7 @@ from ..storage import workflows as wf_store
 from ..storage.queues import INTERNAL_QUEUE
 from ..storage.records import ClaimedWorkflow, StepRecord
 from . import clock
+from .classes import receiver
 from .context import WorkflowContext
 from .registry import registry
 
@@ -207,6 +208,11 @@ class Dispatcher:
             return
         serializer = for_tag(row.serialization, runtime.settings.serializer)
         inputs = serializer.deserialize(row.inputs) if row.inputs else {"args": [], "kwargs": {}}
+        try:
+            bound = receiver(row.workflow_id, row.class_name, row.config_name)
+        except DBOSWorkflowFunctionNotFoundError as exc:
+            logger.error("%s", exc)
+            return
         wf = WorkflowContext(
             workflow_id=row.workflow_id, name=info.name, runtime=runtime, alias=runtime.alias, serializer=serializer,
             recorded=recorded, deadline_ms=row.workflow_deadline_epoch_ms, epoch=row.owner_epoch, quiet=True,
@@ -217,7 +223,7 @@ class Dispatcher:
         logger.info("Starting workflow %s (%s) from queue %s", row.workflow_id, info.name, key[0])
         from .workflows import _launch
 
-        future = _launch(runtime, wf, info, tuple(inputs["args"]), inputs["kwargs"])
+        future = _launch(runtime, wf, info, (*bound, *inputs["args"]), inputs["kwargs"])
         future.add_done_callback(lambda f: self._finished(row, key, f))
 
     def _finished(self, row: ClaimedWorkflow, key: tuple[str, str | None], future: Future[Any]) -> None:

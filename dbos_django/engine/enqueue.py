@@ -13,18 +13,19 @@ from django.db import connections, transaction
 
 from .. import conf
 from ..decorators import workflow_info
-from ..error import DBOSException, DBOSQueueDeduplicatedError, DBOSSerializationError
+from ..error import DBOSException, DBOSQueueDeduplicatedError
 from ..storage import queues as queue_store
 from ..storage import steps as step_store
 from ..storage.records import ExistingWorkflow, NewWorkflow, Owner, StepRecord
 from . import clock
 from . import runtime as rt
 from .aio import db
+from .classes import split_receiver
 from .context import EnqueueOptions, WorkflowContext, in_workflow_body, options, take_assigned_id
 from .handles import WorkflowHandle, WorkflowHandleAsync
 from .registry import WorkflowInfo
 from .steps import encode, replay
-from .workflows import Start, _check_same_function
+from .workflows import Start, _check_same_function, serialize_inputs, timeout_and_deadline
 
 MAX_PRIORITY = 2**31 - 1
 
@@ -53,15 +54,15 @@ def application_version(opts: EnqueueOptions) -> str | None:
 def _row(queue_name: str, info: WorkflowInfo, args: tuple[Any, ...], kwargs: dict[str, Any], workflow_id: str,
          opts: EnqueueOptions, parent: WorkflowContext | None) -> NewWorkflow:  # fmt: skip
     settings = conf.get()
-    try:
-        inputs = settings.serializer.serialize({"args": list(args), "kwargs": kwargs})
-    except DBOSSerializationError as exc:
-        raise DBOSSerializationError(f"Cannot store the inputs of workflow {info.name}: {exc.message}") from exc
+    class_name, config_name, stored_args = split_receiver(info, args)
+    inputs = serialize_inputs(settings.serializer, info.name, stored_args, kwargs)
     now = clock.now_ms()
     delayed = bool(opts.delay_seconds and opts.delay_seconds > 0)
+    timeout_ms, deadline = timeout_and_deadline(parent, now, queued=True)
     return NewWorkflow(
-        workflow_id=workflow_id, status="DELAYED" if delayed else "ENQUEUED", name=info.name, class_name=None,
-        config_name=None, inputs=inputs, serialization=settings.serializer.name(), executor_id=None,
+        workflow_id=workflow_id, status="DELAYED" if delayed else "ENQUEUED", name=info.name, class_name=class_name,
+        config_name=config_name, inputs=inputs, serialization=settings.serializer.name(), executor_id=None,
+        workflow_timeout_ms=timeout_ms, workflow_deadline_epoch_ms=deadline,
         application_version=application_version(opts), application_name=settings.application_name,
         created_at=now, recovery_attempts=0, owner_xid=None,
         parent_workflow_id=parent.workflow_id if parent else None, queue_name=queue_name,

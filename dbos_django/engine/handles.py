@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
-from ..error import DBOSNonExistentWorkflowError
+from ..error import DBOSAwaitedWorkflowCancelledError, DBOSNonExistentWorkflowError
 from ..types import WorkflowStatus
 from . import introspection, outcomes
 from .aio import check_async
@@ -32,8 +32,8 @@ class WorkflowHandle(Generic[R]):
             try:
                 # A local execution resolves with the recorded outcome, even when it had to park.
                 return self._future.result()
-            except Parked:
-                pass  # it stopped: another execution owns the workflow now
+            except (Parked, DBOSAwaitedWorkflowCancelledError):
+                pass  # it stopped (taken over, or cancelled and perhaps resumed since): read the database
         return outcomes.result(self.workflow_id, polling_interval_sec)
 
     def get_result(self, *, polling_interval_sec: float | None = None) -> R:
@@ -67,7 +67,7 @@ class WorkflowHandleAsync(Generic[R]):
 
             try:
                 return await asyncio.shield(self._task)
-            except Parked:
+            except (Parked, DBOSAwaitedWorkflowCancelledError):
                 pass
         return await outcomes.result_async(self.workflow_id, polling_interval_sec)
 

@@ -29,6 +29,8 @@ class Registry:
     workflows: dict[str, WorkflowInfo] = field(default_factory=dict)
     operations: dict[str, str] = field(default_factory=dict)  # name -> "step" | "transaction"
     queues: dict[str, Any] = field(default_factory=dict)  # name -> dbos_django.Queue
+    classes: dict[str, type] = field(default_factory=dict)
+    instances: dict[str, Any] = field(default_factory=dict)  # "Class/config" -> instance
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_workflow(self, info: WorkflowInfo) -> None:
@@ -49,6 +51,19 @@ class Registry:
             if queue.name in self.queues:
                 raise Exception(f"Queue {queue.name} has already been declared")
             self.queues[queue.name] = queue
+
+    def add_class(self, name: str, cls: type) -> None:
+        with self.lock:
+            known = self.classes.get(name)
+            if known is not None and known.__module__ + known.__qualname__ != cls.__module__ + cls.__qualname__:
+                from ..error import DBOSConflictingRegistrationError
+
+                raise DBOSConflictingRegistrationError(name)
+            self.classes[name] = cls
+
+    def add_instance(self, key: str, instance: Any) -> None:
+        with self.lock:
+            self.instances[key] = instance
 
     def workflow(self, name: str) -> WorkflowInfo | None:
         return self.workflows.get(name)
@@ -77,6 +92,8 @@ class Registry:
             self.workflows.clear()
             self.operations.clear()
             self.queues = {k: v for k, v in self.queues.items() if k.startswith("_dbos")}
+            self.classes.clear()
+            self.instances.clear()
 
 
 registry = Registry()

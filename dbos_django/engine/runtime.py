@@ -19,6 +19,7 @@ from .registry import registry
 
 if TYPE_CHECKING:
     from ..storage.listener import Listener
+    from .context import WorkflowContext
     from .dispatcher import Dispatcher
     from .heartbeat import Heartbeat
 
@@ -44,6 +45,7 @@ class Runtime:
         self._loop_lock = threading.Lock()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._futures: set[Future[Any]] = set()
+        self._contexts: dict[str, WorkflowContext] = {}
         self.stopped = False
         self.dispatcher: Dispatcher | None = None
         self.listener: Listener | None = None
@@ -68,6 +70,8 @@ class Runtime:
         if channel == "dbos_queue":
             self.wake_queue(payload)
         elif channel == "dbos_done":
+            # Finished elsewhere while running here: it was cancelled (or taken over); stop at the next step.
+            self.mark_cancelled([payload])
             self.notify_done()
 
     def _on_reconnect(self) -> None:
@@ -95,6 +99,24 @@ class Runtime:
                 return existing
             self._active[workflow_id] = Future()
             return None
+
+    def track(self, ctx: WorkflowContext) -> None:
+        """A workflow body starts running here (so a cancellation can reach it)."""
+        with self._done:
+            self._contexts[ctx.workflow_id] = ctx
+
+    def untrack(self, ctx: WorkflowContext) -> None:
+        with self._done:
+            if self._contexts.get(ctx.workflow_id) is ctx:
+                del self._contexts[ctx.workflow_id]
+
+    def mark_cancelled(self, workflow_ids: list[str]) -> None:
+        """Local executions of these workflows stop before their next step."""
+        with self._done:
+            for workflow_id in workflow_ids:
+                ctx = self._contexts.get(workflow_id)
+                if ctx is not None:
+                    ctx.cancelled = True
 
     def running(self, workflow_id: str) -> Future[Any] | None:
         """The future of a local execution of this workflow, if one is running."""

@@ -23,6 +23,7 @@ from ..error import (
     DBOSSerializationError,
 )
 from ..models import TERMINAL_STATUSES
+from ..serialization import Serializer
 from ..storage import connections as conns
 from ..storage import steps as step_store
 from ..storage import workflows as wf_store
@@ -30,6 +31,7 @@ from ..storage.records import ExistingWorkflow, NewWorkflow, StepRecord
 from . import clock, outcomes
 from . import runtime as rt
 from .aio import db
+from .classes import split_receiver
 from .context import WorkflowContext, current_step, in_workflow_body, options, take_assigned_id, workflow_scope
 from .handles import WorkflowHandle, WorkflowHandleAsync
 from .registry import WorkflowInfo
@@ -68,21 +70,42 @@ def _prepare(runtime: rt.Runtime, info: WorkflowInfo, args: tuple[Any, ...], kwa
         workflow_id = assigned or f"{parent.workflow_id}-{function_id}"
     else:
         workflow_id = assigned or str(uuid.uuid4())
+    class_name, config_name, stored_args = split_receiver(info, args)
     serializer = runtime.settings.serializer
-    try:
-        inputs = serializer.serialize({"args": list(args), "kwargs": kwargs})
-    except DBOSSerializationError as exc:
-        raise DBOSSerializationError(f"Cannot store the inputs of workflow {info.name}: {exc.message}") from exc
+    inputs = serialize_inputs(serializer, info.name, stored_args, kwargs)
     now = clock.now_ms()
+    timeout_ms, deadline = timeout_and_deadline(parent, now, queued=False)
     row = NewWorkflow(
-        workflow_id=workflow_id, status="PENDING", name=info.name, class_name=None, config_name=None,
-        inputs=inputs, serialization=serializer.name(), executor_id=runtime.executor_id,
+        workflow_id=workflow_id, status="PENDING", name=info.name, class_name=class_name,
+        config_name=config_name, inputs=inputs, serialization=serializer.name(), executor_id=runtime.executor_id,
         application_version=runtime.application_version,
         application_name=runtime.settings.application_name, created_at=now, recovery_attempts=1,
         owner_xid=uuid.uuid4().hex, parent_workflow_id=parent.workflow_id if parent else None,
-        workflow_deadline_epoch_ms=parent.deadline_ms if parent else None,
+        workflow_timeout_ms=timeout_ms, workflow_deadline_epoch_ms=deadline,
     )  # fmt: skip
     return Start(info, row, parent, function_id, alias)
+
+
+def serialize_inputs(serializer: Serializer, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The stored inputs (without self/cls); raise before anything is written if they cannot be stored."""
+    try:
+        return serializer.serialize({"args": list(args), "kwargs": kwargs})
+    except DBOSSerializationError as exc:
+        raise DBOSSerializationError(f"Cannot store the inputs of workflow {name}: {exc.message}") from exc
+
+
+def timeout_and_deadline(parent: WorkflowContext | None, now_ms: int, *, queued: bool) -> tuple[int | None, int | None]:
+    """``SetWorkflowTimeout`` in scope wins; else a child inherits its parent's absolute deadline.
+
+    A queued workflow's deadline is computed when it is dequeued, from its timeout.
+    """
+    opts = options()
+    if opts.timeout_set:
+        if opts.timeout_seconds is None:
+            return None, None  # SetWorkflowTimeout(None): detached from the parent's deadline
+        timeout_ms = int(opts.timeout_seconds * 1000)
+        return timeout_ms, None if queued else now_ms + timeout_ms
+    return None, parent.deadline_ms if parent else None
 
 
 def _check_same_function(start: Start, existing: ExistingWorkflow) -> None:

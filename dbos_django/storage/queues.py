@@ -8,7 +8,7 @@ IMMEDIATE transaction is the lock, and "database is locked" means "try again lat
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -61,7 +61,7 @@ def enqueue(alias: str, row: NewWorkflow) -> ExistingWorkflow | None:
 
     def op(conn: BaseDatabaseWrapper) -> ExistingWorkflow | None:
         with conn.cursor() as cur:
-            cur.execute(_ENQUEUE_SQL, (*astuple(row), row.created_at))
+            cur.execute(_ENQUEUE_SQL, (*row.values(), row.created_at))
             if cur.rowcount == 1:
                 return None
             cur.execute(_EXISTING_SQL, (row.workflow_id,))
@@ -138,9 +138,11 @@ def _take(conn: BaseDatabaseWrapper, ids: list[str], executor_id: str, now_ms: i
     with conn.cursor() as cur:
         cur.execute(
             f"UPDATE {TABLE} SET status = 'PENDING', executor_id = %s, started_at = %s, updated_at = %s, "
-            "owner_epoch = owner_epoch + 1, recovery_attempts = recovery_attempts + 1 "
+            "owner_epoch = owner_epoch + 1, recovery_attempts = recovery_attempts + 1, "
+            # A queued workflow's deadline starts when it is dequeued (or resumed, which clears it).
+            "workflow_deadline_epoch_ms = COALESCE(workflow_deadline_epoch_ms, %s + workflow_timeout_ms) "
             f"WHERE workflow_id IN ({marks}) AND status = 'ENQUEUED' RETURNING {_CLAIMED_COLUMNS}",
-            (executor_id, now_ms, now_ms, *ids),
+            (executor_id, now_ms, now_ms, now_ms, *ids),
         )
         return [ClaimedWorkflow(*row) for row in cur.fetchall()]
 

@@ -26,6 +26,11 @@ class StepRecord:
     started_at_epoch_ms: int | None = None
     completed_at_epoch_ms: int | None = None
 
+    def values(self) -> tuple[object, ...]:
+        """The columns in order (``dataclasses.astuple`` deep-copies: too slow for the hot path)."""
+        return (self.function_id, self.function_name, self.output, self.error, self.child_workflow_id,
+                self.started_at_epoch_ms, self.completed_at_epoch_ms)  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewWorkflow:
@@ -54,6 +59,10 @@ class NewWorkflow:
     priority: int = 0
     queue_partition_key: str | None = None
     delay_until_epoch_ms: int | None = None
+
+    def values(self) -> tuple[object, ...]:
+        """The columns in declaration order (the order of the INSERT)."""
+        return tuple(getattr(self, name) for name in self.__slots__)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple
-
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -46,7 +44,7 @@ def _diagnose(conn: BaseDatabaseWrapper, owner: Owner, record: StepRecord) -> No
 
 def _record(conn: BaseDatabaseWrapper, owner: Owner, record: StepRecord) -> None:
     with conn.cursor() as cur:
-        cur.execute(_RECORD_SQL, (owner.workflow_id, *astuple(record), owner.workflow_id, owner.epoch))
+        cur.execute(_RECORD_SQL, (owner.workflow_id, *record.values(), owner.workflow_id, owner.epoch))
         written = cur.rowcount == 1
     if not written:
         _diagnose(conn, owner, record)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, fields
+from dataclasses import fields
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -24,7 +24,7 @@ _EXISTING_SQL = (
 
 def _insert(conn: BaseDatabaseWrapper, row: NewWorkflow) -> ExistingWorkflow | None:
     with conn.cursor() as cur:
-        cur.execute(_INSERT_SQL, (*astuple(row), row.created_at))
+        cur.execute(_INSERT_SQL, (*row.values(), row.created_at))
         if cur.rowcount == 1:
             return None
         cur.execute(_EXISTING_SQL, (row.workflow_id,))

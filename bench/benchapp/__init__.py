@@ -1,0 +1,1 @@
+"""The bench's own Django app: one table that workload (d) inserts into."""

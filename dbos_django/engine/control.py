@@ -1,0 +1,88 @@
+"""Workflow control for the facade: cancel, resume, fork, delete, wait_first (and their effects here)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from .. import conf
+from ..storage import control as store
+from ..storage.queues import INTERNAL_QUEUE
+from . import clock
+from . import runtime as rt
+from .context import take_assigned_id
+from .handles import WorkflowHandle
+from .outcomes import FIRST_POLL_SECONDS
+
+
+def _alias() -> str:
+    runtime = rt.get()
+    return runtime.alias if runtime else conf.get().database
+
+
+def cancel(workflow_ids: list[str], *, cancel_children: bool = False) -> None:
+    """Cancel workflows (and, if asked, their descendants). Running ones stop at their next checkpoint."""
+    alias = _alias()
+    ids = store.with_children(alias, workflow_ids) if cancel_children else workflow_ids
+    store.cancel(alias, ids, clock.now_ms())
+    runtime = rt.get()
+    if runtime is not None:
+        runtime.mark_cancelled(ids)
+        runtime.notify_done()
+
+
+def resume(workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandle[Any]:
+    """Put a cancelled (or stuck) workflow back on a queue; it continues from its last checkpoint."""
+    store.resume(_alias(), workflow_id, queue_name, clock.now_ms())
+    runtime = rt.get()
+    if runtime is not None:
+        runtime.wake_queue(queue_name or INTERNAL_QUEUE)
+    return WorkflowHandle(workflow_id)
+
+
+def resume_all(workflow_ids: list[str], *, queue_name: str | None = None) -> None:
+    for workflow_id in workflow_ids:
+        resume(workflow_id, queue_name=queue_name)
+
+
+def fork(workflow_id: str, start_step: int, *, application_version: str | None = None,
+         queue_name: str | None = None, queue_partition_key: str | None = None,
+         timeout_seconds: float | None = None) -> WorkflowHandle[Any]:  # fmt: skip
+    """Start a new workflow that reuses the checkpoints before ``start_step`` and runs the rest again."""
+    new_id = take_assigned_id() or str(uuid.uuid4())
+    timeout_ms = int(timeout_seconds * 1000) if timeout_seconds else None
+    store.fork(_alias(), workflow_id, start_step, new_id=new_id, application_version=application_version,
+               queue_name=queue_name, queue_partition_key=queue_partition_key, timeout_ms=timeout_ms,
+               now_ms=clock.now_ms())  # fmt: skip
+    runtime = rt.get()
+    if runtime is not None:
+        runtime.wake_queue(queue_name or INTERNAL_QUEUE)
+    return WorkflowHandle(new_id)
+
+
+def delete(workflow_ids: list[str], *, delete_children: bool = False) -> None:
+    alias = _alias()
+    ids = store.with_children(alias, workflow_ids) if delete_children else workflow_ids
+    store.delete(alias, ids)
+
+
+def wait_first(handles: Sequence[Any], *, polling_interval_sec: float = 1.0) -> Any:
+    """The first handle whose workflow is no longer waiting or running."""
+    ids = [h.workflow_id for h in handles]
+    if not ids:
+        raise ValueError("wait_first() needs at least one handle")
+    if len(set(ids)) != len(ids):
+        raise ValueError("wait_first() was given the same workflow twice")
+    delay = FIRST_POLL_SECONDS
+    while True:
+        done = store.first_done(_alias(), ids)
+        if done is not None:
+            return handles[ids.index(done)]
+        runtime = rt.get()
+        if runtime is not None:
+            runtime.wait_done(delay)
+        else:
+            time.sleep(delay)
+        delay = min(delay * 2, polling_interval_sec)
