@@ -19,13 +19,18 @@ R = TypeVar("R")
 WORKFLOW_ATTR = "__dbos_workflow__"
 
 
-def workflow_info(func: Callable[..., Any]) -> WorkflowInfo:
-    """The registration of a decorated workflow; raise if ``func`` is not one."""
+def workflow_call(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[WorkflowInfo, tuple[Any, ...]]:
+    """The registration of a decorated workflow and its full arguments (a bound method's receiver first).
+
+    Raise ``DBOSException`` if ``func`` is not a workflow.
+    """
     info = getattr(func, WORKFLOW_ATTR, None)
     if info is None:
         name = getattr(func, "__qualname__", repr(func))
         raise DBOSException(f"{name} is not a workflow: decorate it with @DBOS.workflow()")
-    return info
+    if inspect.ismethod(func):
+        return info, (func.__self__, *args)
+    return info, args
 
 
 def workflow(*, name: str | None = None, max_recovery_attempts: int | None = 100) -> Callable[[Callable[P, R]], Callable[P, R]]:  # fmt: skip

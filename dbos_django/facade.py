@@ -68,12 +68,12 @@ class DBOS:
     @classmethod
     def start_workflow(cls, func: Callable[..., R], *args: Any, **kwargs: Any) -> WorkflowHandle[R]:
         """Start a workflow in the background and return its handle at once."""
-        return workflows.start(decorators.workflow_info(func), args, kwargs)
+        return workflows.start(*decorators.workflow_call(func, args), kwargs)
 
     @classmethod
     async def start_workflow_async(cls, func: Callable[..., Coroutine[Any, Any, R] | R], *args: Any,
                                    **kwargs: Any) -> WorkflowHandleAsync[R]:  # fmt: skip
-        return await workflows.start_async(decorators.workflow_info(func), args, kwargs)
+        return await workflows.start_async(*decorators.workflow_call(func, args), kwargs)
 
     @classmethod
     def retrieve_workflow(cls, workflow_id: str, existing_workflow: bool = True) -> WorkflowHandle[Any]:

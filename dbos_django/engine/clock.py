@@ -6,6 +6,7 @@ Tests replace it (``dbos_django.testing``) to move time forward instead of waiti
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 
@@ -15,8 +16,13 @@ class Clock:
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
 
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
+    def sleep(self, seconds: float, interrupt: threading.Event | None = None) -> None:
+        """Sleep ``seconds``, or less if ``interrupt`` is set meanwhile."""
+        if seconds <= 0:
+            return
+        if interrupt is not None:
+            interrupt.wait(seconds)
+        else:
             time.sleep(seconds)
 
     async def sleep_async(self, seconds: float) -> None:

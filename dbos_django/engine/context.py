@@ -8,6 +8,7 @@ so ``asyncio.gather`` of steps reserves ids in the order the tasks start.
 from __future__ import annotations
 
 import contextvars
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,12 @@ class WorkflowContext:
     epoch: int = 0
     # Dispatched from a queue: if another execution owns it now, stop without waiting for its outcome.
     quiet: bool = False
+    # Set with ``cancelled``: cuts a durable sleep short.
+    interrupt: threading.Event = field(default_factory=threading.Event)
+
+    def cancel_here(self) -> None:
+        self.cancelled = True
+        self.interrupt.set()
 
     @property
     def owner(self) -> Owner:
@@ -47,7 +54,7 @@ class WorkflowContext:
             from ..storage import control
 
             control.cancel(self.alias, [self.workflow_id], clock.now_ms())
-            self.cancelled = True
+            self.cancel_here()
         if self.cancelled:
             from ..error import DBOSWorkflowCancelledError
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connections, transaction
 
 from .. import conf
-from ..decorators import workflow_info
+from ..decorators import workflow_call
 from ..error import DBOSException, DBOSQueueDeduplicatedError
 from ..storage import queues as queue_store
 from ..storage import steps as step_store
@@ -136,10 +136,11 @@ def _wake(alias: str, queue_name: str) -> None:
 def enqueue(queue_name: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
             partitioned: bool | None = None) -> WorkflowHandle[Any]:  # fmt: skip
     """Enqueue ``func`` on a queue; return a handle on it."""
-    return WorkflowHandle(enqueue_id(queue_name, workflow_info(func), args, kwargs, partitioned))
+    info, args = workflow_call(func, args)
+    return WorkflowHandle(enqueue_id(queue_name, info, args, kwargs, partitioned))
 
 
 async def enqueue_async(queue_name: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
                         *, partitioned: bool | None = None) -> WorkflowHandleAsync[Any]:  # fmt: skip
-    info = workflow_info(func)
+    info, args = workflow_call(func, args)
     return WorkflowHandleAsync(await db(enqueue_id, queue_name, info, args, kwargs, partitioned))

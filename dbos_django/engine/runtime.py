@@ -116,7 +116,7 @@ class Runtime:
             for workflow_id in workflow_ids:
                 ctx = self._contexts.get(workflow_id)
                 if ctx is not None:
-                    ctx.cancelled = True
+                    ctx.cancel_here()
 
     def running(self, workflow_id: str) -> Future[Any] | None:
         """The future of a local execution of this workflow, if one is running."""

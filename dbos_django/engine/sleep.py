@@ -25,6 +25,13 @@ def _wake_up_ms(wf: WorkflowContext, seconds: float) -> tuple[int, StepRecord | 
     return end, StepRecord(function_id, NAME, json.dumps(end), None, None, now, end)
 
 
+def _remaining(wf: WorkflowContext, end_ms: int) -> float:
+    """Seconds until the wake-up time, or until the workflow's deadline if that comes first."""
+    if wf.deadline_ms is not None:
+        end_ms = min(end_ms, wf.deadline_ms)
+    return max(0, end_ms - clock.now_ms()) / 1000
+
+
 def sleep(seconds: float) -> None:
     """Sleep durably inside a workflow body; elsewhere (and in steps) it is a plain sleep."""
     wf = in_workflow_body()
@@ -36,7 +43,8 @@ def sleep(seconds: float) -> None:
     end, record = _wake_up_ms(wf, seconds)
     if record is not None:
         step_store.record(wf.owner, record)
-    clock.get().sleep(max(0, end - clock.now_ms()) / 1000)
+    clock.get().sleep(_remaining(wf, end), wf.interrupt)
+    wf.check_cancelled()  # cut short by a cancellation or the workflow's deadline
 
 
 async def sleep_async(seconds: float) -> None:
@@ -49,4 +57,5 @@ async def sleep_async(seconds: float) -> None:
     end, record = _wake_up_ms(wf, seconds)
     if record is not None:
         await db(step_store.record, wf.owner, record)
-    await clock.get().sleep_async(max(0, end - clock.now_ms()) / 1000)
+    await clock.get().sleep_async(_remaining(wf, end))
+    wf.check_cancelled()
