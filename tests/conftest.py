@@ -12,6 +12,7 @@ from django.db import connection
 from dbos_django import DBOS
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from dbos_django import DBOS, StepInfo, WorkflowStatus
+from dbos_django.models import StepOutput, Workflow
 from tests.app.models import SideEffect
 from tests.conftest import PYTHON, ROOT, subprocess_env, wait_for
 
@@ -215,3 +216,39 @@ def test_a_process_with_another_executor_id_does_not_recover_the_killed_workflow
     assert (status.status, status.executor_id, status.recovery_attempts) == ("PENDING", "local", 1)
     assert step_names("crash-local") == ["step_one"]
     assert executions("crash-local") == {"step_one": [mine.pid]}
+
+
+def _left_behind(workflow_id: str) -> dict[str, Any]:
+    """What a dead process left of a workflow, without ids, times or the application version."""
+    row = Workflow.objects.get(workflow_id=workflow_id)
+    return {
+        "status": row.status, "executor_id": row.executor_id, "recovery_attempts": row.recovery_attempts,
+        "output": row.output, "error": row.error, "owner_epoch": row.owner_epoch,
+        "steps": [(s.function_id, s.function_name, s.output, s.error) for s in
+                  StepOutput.objects.filter(workflow_id=workflow_id).order_by("function_id")],
+        "side_effects": sorted(k.split(":", 1)[1] for k in
+                               SideEffect.objects.filter(key__startswith=f"{workflow_id}:").values_list("key", flat=True)),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("point", "after_step"), [("after-step-one", 1), ("after-transaction", 2)])
+def test_simulate_crash_leaves_the_database_as_a_real_sigkill_does(
+    workers: Workers, point: str, after_step: int, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbos_django import testing
+    from tests import crash_worker
+
+    # One version for the worker and this process, so that either may recover the other's workflows.
+    monkeypatch.setenv("DBOS_TEST_APPLICATION_VERSION", "crash-comparison")
+    settings.DBOS = {**settings.DBOS, "APPLICATION_VERSION": "crash-comparison"}
+    runtime = testing.launch()
+    try:
+        workers.kill(workers.run_until("steps", "real-kill", point))
+        runtime.simulate_crash(crash_worker.steps_workflow, crash_worker.STEPS_INPUT, after_step=after_step,
+                               workflow_id="simulated-kill")  # fmt: skip
+        assert _left_behind("simulated-kill") == _left_behind("real-kill")
+        assert runtime.recover() == 2  # as a fresh process with this executor id: both resume
+    finally:
+        testing.destroy()
+    assert DBOS.get_result("real-kill") == DBOS.get_result("simulated-kill") == STEPS_RESULT
+    assert _left_behind("simulated-kill") == _left_behind("real-kill")

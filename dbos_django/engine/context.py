@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 
+class ProcessDeath(BaseException):
+    """Stands for the death of the process (``dbos_django.testing.simulate_crash``): nothing more is written."""
+
+
 @dataclass(eq=False, slots=True)
 class WorkflowContext:
     """The state of one running workflow execution."""
@@ -60,9 +64,14 @@ class WorkflowContext:
 
             raise DBOSWorkflowCancelledError(f"Workflow {self.workflow_id} was cancelled")
 
+    # Testing: the process "dies" before checkpointing anything past this step.
+    crash_after: int | None = None
+
     def reserve(self, count: int = 1) -> int:
         """Take the next function id (and ``count - 1`` after it); return the first."""
         first = self.next_id + 1
+        if self.crash_after is not None and first > self.crash_after:
+            raise ProcessDeath(f"simulated crash of workflow {self.workflow_id} after step {self.crash_after}")
         self.next_id += count
         return first
 

@@ -30,7 +30,7 @@ from ..storage.records import ClaimedWorkflow, StepRecord
 from . import clock
 from .classes import receiver
 from .context import WorkflowContext
-from .registry import registry
+from .registry import WorkflowInfo, registry
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -195,35 +195,16 @@ class Dispatcher:
 
     def _start(self, row: ClaimedWorkflow, recorded: dict[int, StepRecord]) -> None:
         """Run one claimed workflow, or end it if it may not run."""
-        runtime = self.runtime
-        info = registry.workflow(row.name)
-        if info is None:
-            logger.error("%s", DBOSWorkflowFunctionNotFoundError(row.workflow_id, f"no workflow named {row.name}"))
+        prepared = prepare_claimed(self.runtime, row, recorded)
+        if prepared is None:
             return
-        limit = info.max_recovery_attempts
-        if limit is not None and row.recovery_attempts > limit + 1:
-            wf_store.dead_letter(runtime.alias, row.workflow_id, clock.now_ms())
-            runtime.notify_done()
-            logger.error("%s", MaxRecoveryAttemptsExceededError(row.workflow_id, limit))
-            return
-        serializer = for_tag(row.serialization, runtime.settings.serializer)
-        inputs = serializer.deserialize(row.inputs) if row.inputs else {"args": [], "kwargs": {}}
-        try:
-            bound = receiver(row.workflow_id, row.class_name, row.config_name)
-        except DBOSWorkflowFunctionNotFoundError as exc:
-            logger.error("%s", exc)
-            return
-        wf = WorkflowContext(
-            workflow_id=row.workflow_id, name=info.name, runtime=runtime, alias=runtime.alias, serializer=serializer,
-            recorded=recorded, deadline_ms=row.workflow_deadline_epoch_ms, epoch=row.owner_epoch, quiet=True,
-        )  # fmt: skip
         key = (row.queue_name or INTERNAL_QUEUE, row.queue_partition_key)
         with self._lock:
             self._running[key] += 1
-        logger.info("Starting workflow %s (%s) from queue %s", row.workflow_id, info.name, key[0])
+        logger.info("Starting workflow %s (%s) from queue %s", row.workflow_id, row.name, key[0])
         from .workflows import _launch
 
-        future = _launch(runtime, wf, info, (*bound, *inputs["args"]), inputs["kwargs"])
+        future = _launch(self.runtime, *prepared)
         future.add_done_callback(lambda f: self._finished(row, key, f))
 
     def _finished(self, row: ClaimedWorkflow, key: tuple[str, str | None], future: Future[Any]) -> None:
@@ -237,6 +218,35 @@ class Dispatcher:
         outcome = "stopped: cancelled or taken over" if isinstance(error, Parked) else "ERROR " + repr(error) if error else "SUCCESS"
         logger.info("Finished workflow %s (%s): %s", row.workflow_id, row.name, outcome)
         self.wake(key[0])
+
+
+Prepared = tuple[WorkflowContext, WorkflowInfo, tuple[Any, ...], dict[str, Any]]
+
+
+def prepare_claimed(runtime: Runtime, row: ClaimedWorkflow, recorded: dict[int, StepRecord]) -> Prepared | None:
+    """The context and arguments to run a claimed workflow; None (after ending it if need be) if it may not run."""
+    info = registry.workflow(row.name)
+    if info is None:
+        logger.error("%s", DBOSWorkflowFunctionNotFoundError(row.workflow_id, f"no workflow named {row.name}"))
+        return None
+    limit = info.max_recovery_attempts
+    if limit is not None and row.recovery_attempts > limit + 1:
+        wf_store.dead_letter(runtime.alias, row.workflow_id, clock.now_ms())
+        runtime.notify_done()
+        logger.error("%s", MaxRecoveryAttemptsExceededError(row.workflow_id, limit))
+        return None
+    serializer = for_tag(row.serialization, runtime.settings.serializer)
+    inputs = serializer.deserialize(row.inputs) if row.inputs else {"args": [], "kwargs": {}}
+    try:
+        bound = receiver(row.workflow_id, row.class_name, row.config_name)
+    except DBOSWorkflowFunctionNotFoundError as exc:
+        logger.error("%s", exc)
+        return None
+    wf = WorkflowContext(
+        workflow_id=row.workflow_id, name=info.name, runtime=runtime, alias=runtime.alias, serializer=serializer,
+        recorded=recorded, deadline_ms=row.workflow_deadline_epoch_ms, epoch=row.owner_epoch, quiet=True,
+    )  # fmt: skip
+    return wf, info, (*bound, *inputs["args"]), inputs["kwargs"]
 
 
 def _db_queue(row: DatabaseQueue) -> Queue:

@@ -29,6 +29,8 @@ class WorkflowHandle(Generic[R]):
         if self._future is not None:
             from .workflows import Parked
 
+            if outcomes.settle_locally(self.workflow_id) is not None:
+                return outcomes.result(self.workflow_id)
             try:
                 # A local execution resolves with the recorded outcome, even when it had to park.
                 return self._future.result()

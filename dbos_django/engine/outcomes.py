@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from .. import conf
-from ..error import DBOSAwaitedWorkflowCancelledError, DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded
+from ..error import DBOSAwaitedWorkflowCancelledError, DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded, DBOSException
 from ..models import TERMINAL_STATUSES
 from ..serialization import for_tag
 from ..storage import workflows as wf_store
@@ -35,8 +35,33 @@ def _alias() -> str:
     return runtime.alias if runtime else conf.get().database
 
 
+def settle_locally(workflow_id: str) -> Outcome | None:
+    """Testing mode: run what it takes for the workflow to finish here, in this thread.
+
+    Return its final outcome, or None outside testing mode. Raise ``DBOSException`` if it cannot
+    finish (it waits for time to pass, for a message, or on a queue's limits).
+    """
+    runtime = rt.get()
+    if runtime is None or not runtime.testing:
+        return None
+    from .inline import drain
+
+    drain(runtime, until=workflow_id)
+    outcome = wf_store.read_outcome(runtime.alias, workflow_id)
+    if outcome is not None and outcome.status in TERMINAL_STATUSES:
+        return outcome
+    state = outcome.status if outcome else "not found"
+    raise DBOSException(
+        f"Workflow {workflow_id} cannot finish in this test: it is {state} and nothing left to run moves it "
+        "(advance the test clock past its delay or sleep, or send what it waits for)"
+    )
+
+
 def wait(workflow_id: str, polling_interval: float | None = None) -> Outcome:
     """Block until the workflow has a final status; local completions wake the wait at once."""
+    settled = settle_locally(workflow_id)
+    if settled is not None:
+        return settled
     interval = polling_interval or conf.get().polling_interval
     delay = FIRST_POLL_SECONDS
     while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -29,9 +30,14 @@ logger = logging.getLogger("dbos_django")
 class Runtime:
     """Thread pool, in-process bookkeeping of running workflows, and an event loop for async ones."""
 
-    def __init__(self, settings: conf.DBOSSettings, queues: list[str] | None = None) -> None:
+    def __init__(self, settings: conf.DBOSSettings, queues: list[str] | None = None, *, testing: bool = False) -> None:
         self.settings = settings
         self.queue_names = queues
+        # Testing mode (dbos_django.testing): no threads; started and queued workflows run in the
+        # test's own thread, on the test's own connection, when the test drains them.
+        self.testing = testing
+        self.inline: deque[tuple[WorkflowContext, Any, tuple[Any, ...], dict[str, Any]]] = deque()
+        self.crash_points: dict[str, int] = {}
         self.alias = settings.database
         self.executor_id = settings.executor_id
         self.application_version = settings.application_version or registry.source_hash(
@@ -217,7 +223,7 @@ def get() -> Runtime | None:
     return _runtime
 
 
-def launch(queues: list[str] | None = None) -> Runtime:
+def launch(queues: list[str] | None = None, *, testing: bool = False) -> Runtime:
     """Start the runtime once (dispatcher, heartbeat, recovery); later calls return the running one.
 
     ``queues`` limits which queues this process serves (None: all of them).
@@ -229,11 +235,12 @@ def launch(queues: list[str] | None = None) -> Runtime:
             settings = conf.get()
             if settings.log_level:
                 logging.getLogger("dbos_django").setLevel(settings.log_level)
-            runtime = Runtime(settings, queues)
+            runtime = Runtime(settings, queues, testing=testing)
             from . import recovery
 
             recovery.recover_own(runtime)
-            runtime.start_services()
+            if not testing:
+                runtime.start_services()
             _runtime = runtime
             logger.info("DBOS launched: executor %s, application version %s",
                         runtime.executor_id, runtime.application_version)  # fmt: skip

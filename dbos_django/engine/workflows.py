@@ -32,7 +32,15 @@ from . import clock, outcomes
 from . import runtime as rt
 from .aio import db
 from .classes import split_receiver
-from .context import WorkflowContext, current_step, in_workflow_body, options, take_assigned_id, workflow_scope
+from .context import (
+    ProcessDeath,
+    WorkflowContext,
+    current_step,
+    in_workflow_body,
+    options,
+    take_assigned_id,
+    workflow_scope,
+)
 from .handles import WorkflowHandle, WorkflowHandleAsync
 from .registry import WorkflowInfo
 from .steps import encode, replay
@@ -188,6 +196,8 @@ def _record(wf: WorkflowContext, value: Any, error: BaseException | None) -> Any
 def _settle(wf: WorkflowContext, value: Any, error: BaseException | None) -> Any:
     # Leave the in-process map before writing, so a racing resume never waits on this execution.
     future = wf.runtime.release(wf.workflow_id)
+    if wf.crash_after is not None and not isinstance(error, Parked):
+        raise ProcessDeath(f"simulated crash of workflow {wf.workflow_id} before its outcome")
     try:
         value = _record(wf, value, error)
     except BaseException as exc:
@@ -206,6 +216,9 @@ def execute(wf: WorkflowContext, info: WorkflowInfo, args: tuple[Any, ...], kwar
     with workflow_scope(wf):
         try:
             value = info.func(*args, **kwargs)
+        except ProcessDeath:
+            wf.runtime.release(wf.workflow_id)
+            raise
         except DBOSBaseException:
             error = Parked()
         except Exception as exc:
@@ -231,6 +244,8 @@ def _direct_alias(runtime: rt.Runtime, info: WorkflowInfo) -> str:
     parent = in_workflow_body()
     if parent is not None:
         return parent.alias
+    if runtime.testing:
+        return runtime.alias  # the test's own connection, inside the test's transaction
     alias = conns.checkpoint_alias(runtime.alias)
     if alias is None:
         raise DBOSException(SQLITE_ATOMIC_MESSAGE.format(name=info.name, alias=runtime.alias))
@@ -328,6 +343,9 @@ def _launch(runtime: rt.Runtime, wf: WorkflowContext, info: WorkflowInfo, args: 
     running = runtime.activate(wf.workflow_id)
     if running is not None:
         return running
+    if runtime.testing:
+        runtime.inline.append((wf, info, args, kwargs))
+        return runtime.running(wf.workflow_id)  # type: ignore[return-value]
     if info.is_async:
         return asyncio.run_coroutine_threadsafe(execute_async(wf, info, args, kwargs), runtime.loop())
     return runtime.submit(execute, wf, info, args, kwargs)
@@ -356,7 +374,7 @@ def start(info: WorkflowInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     if isinstance(begun, str):
         return WorkflowHandle(begun)
     wf = _context(runtime, begun)
-    if connections[begun.alias].in_atomic_block:
+    if connections[begun.alias].in_atomic_block and not runtime.testing:
         transaction.on_commit(lambda: _launch(runtime, wf, info, args, kwargs), using=begun.alias)
         return WorkflowHandle(wf.workflow_id)
     return WorkflowHandle(wf.workflow_id, _launch(runtime, wf, info, args, kwargs))

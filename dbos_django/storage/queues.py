@@ -228,3 +228,10 @@ def requeue_pending(alias: str, executor_ids: list[str], now_ms: int, *, version
         return taken + query.update(status="ENQUEUED", started_at=None, updated_at=now_ms)
 
     return conns.run(alias, op, what="re-enqueueing workflows for recovery")
+
+
+def stored_queue_names(alias: str) -> list[str]:
+    """The names of the queues registered in the database."""
+    from ..models import DatabaseQueue
+
+    return conns.run(alias, lambda conn: list(DatabaseQueue.objects.using(alias).values_list("name", flat=True)))
