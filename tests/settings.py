@@ -24,3 +24,12 @@ if os.environ.get("DBOS_USE_TEST_DB"):
 # The second connection that checkpoints a workflow called inside an open transaction (PostgreSQL):
 # declared so that tests may list it in `databases`; in tests it mirrors the test database.
 DATABASES["default__dbos_checkpoints"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+
+# Worker processes started by tests/test_workers.py: faster heartbeats, so a dead worker is found in seconds.
+for _key, _variable in (("HEARTBEAT_INTERVAL", "DBOS_TEST_HEARTBEAT"), ("WORKER_TIMEOUT", "DBOS_TEST_WORKER_TIMEOUT")):
+    if os.environ.get(_variable):
+        DBOS[_key] = float(os.environ[_variable])
+
+# A pinned application version, for tests that compare a worker process with the test process.
+if os.environ.get("DBOS_TEST_APPLICATION_VERSION"):
+    DBOS["APPLICATION_VERSION"] = os.environ["DBOS_TEST_APPLICATION_VERSION"]
