@@ -166,3 +166,9 @@ class TestCaseSupport(TestCase):
     def test_nothing_is_left_from_the_previous_test(self) -> None:
         self.assertFalse(Account.objects.filter(name="testcase").exists())
         self.assertFalse(Workflow.objects.exists())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_live_runtime_fixture_runs_workflows_in_the_background(dbos_live_runtime):
+    handle = drained.enqueue(three_notes, "live")
+    assert handle.get_result() == "live-1+live-2+live-3"
