@@ -19,6 +19,7 @@ __all__ = [
     "DBOSConfig",
     "DBOSConfiguredInstance",
     "Queue",
+    "SendMessage",
     "Serializer",
     "SetEnqueueOptions",
     "SetWorkflowID",
@@ -39,6 +40,7 @@ _LAZY = {
     "DBOSConfig": ".config_types",
     "DBOSConfiguredInstance": ".engine.classes",
     "Queue": ".queue",
+    "SendMessage": ".types",
     "Serializer": ".serialization",
     "SetEnqueueOptions": ".context_managers",
     "SetWorkflowID": ".context_managers",
@@ -78,4 +80,4 @@ if TYPE_CHECKING:
     from .models.workflows import WorkflowStatusString
     from .queue import Queue
     from .serialization import Serializer
-    from .types import StepInfo, StepOptions, StepStatus, WorkflowStatus
+    from .types import SendMessage, StepInfo, StepOptions, StepStatus, WorkflowStatus

@@ -212,3 +212,13 @@ class PortableWorkflowError(Exception):
 
     def __reduce__(self) -> Any:
         return (PortableWorkflowError, (self.message, self.name, self.code, self.data))
+
+
+class DBOSStreamTimeoutError(DBOSException):
+    """A stream value did not arrive in time, or the stream ended before the offset."""
+
+    def __init__(self, workflow_id: str, key: str, offset: int) -> None:
+        super().__init__(f"Timed out reading stream {key} of workflow {workflow_id} at offset {offset}", 16)
+        self.workflow_id = workflow_id
+        self.key = key
+        self.offset = offset

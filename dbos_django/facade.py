@@ -5,15 +5,15 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from django.utils.functional import classproperty
 
 from . import conf, decorators
-from .engine import control, enqueue, introspection, outcomes, queue_admin, sleep, steps, workflows
+from .engine import control, enqueue, introspection, messaging, outcomes, queue_admin, sleep, steps, workflows
 from .engine import runtime as rt
-from .engine.aio import check_async, db
+from .engine.aio import check_async, db, wait_in_thread
 from .engine.classes import dbos_class
 from .engine.context import current_step, current_workflow
 from .engine.handles import WorkflowHandle, WorkflowHandleAsync
@@ -22,7 +22,7 @@ from .engine.steps import run_internal_step, run_internal_step_async
 from .error import DBOSNonExistentWorkflowError
 from .queue import Queue
 from .storage.listing import Filters
-from .types import StepInfo, StepOptions, StepStatus, WorkflowStatus
+from .types import SendMessage, StepInfo, StepOptions, StepStatus, WorkflowStatus
 
 R = TypeVar("R")
 logger = logging.getLogger("dbos_django")
@@ -264,6 +264,96 @@ class DBOS:
         return next(h for h in handles if h.workflow_id == done)
 
     dbos_class = staticmethod(dbos_class)
+
+    # Messages, events, streams
+    @classmethod
+    def send(cls, destination_id: str, message: Any, topic: str | None = None, *,
+             idempotency_key: str | None = None) -> None:  # fmt: skip
+        """Send a message to a workflow (one step in a workflow); raise if the destination does not exist."""
+        messaging.send(destination_id, message, topic, idempotency_key=idempotency_key)
+
+    @classmethod
+    async def send_async(cls, destination_id: str, message: Any, topic: str | None = None, *,
+                         idempotency_key: str | None = None) -> None:  # fmt: skip
+        await wait_in_thread(messaging.send, destination_id, message, topic, idempotency_key=idempotency_key)
+
+    @classmethod
+    def send_bulk(cls, messages: list[SendMessage]) -> None:
+        """Send several messages in one transaction (one step in a workflow)."""
+        messaging.send_bulk([(m.destination_id, m.message, m.topic, m.idempotency_key) for m in messages])
+
+    @classmethod
+    async def send_bulk_async(cls, messages: list[SendMessage]) -> None:
+        await wait_in_thread(cls.send_bulk, messages)
+
+    @classmethod
+    def recv(cls, topic: str | None = None, timeout_seconds: float = 60) -> Any:
+        """Receive the oldest unconsumed message of ``topic`` (in a workflow); None after the timeout."""
+        check_async("recv")
+        return messaging.recv(topic, timeout_seconds)
+
+    @classmethod
+    async def recv_async(cls, topic: str | None = None, timeout_seconds: float = 60) -> Any:
+        return await wait_in_thread(messaging.recv, topic, timeout_seconds)
+
+    @classmethod
+    def set_event(cls, key: str, value: Any) -> None:
+        """Publish the latest value of an event of this workflow (from its body or a step)."""
+        messaging.set_event(key, value)
+
+    @classmethod
+    async def set_event_async(cls, key: str, value: Any) -> None:
+        await wait_in_thread(messaging.set_event, key, value)
+
+    @classmethod
+    def get_event(cls, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        """Wait for an event of a workflow; return its latest value, or None after the timeout."""
+        check_async("get_event")
+        return messaging.get_event(workflow_id, key, timeout_seconds)
+
+    @classmethod
+    async def get_event_async(cls, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        return await wait_in_thread(messaging.get_event, workflow_id, key, timeout_seconds)
+
+    @classmethod
+    def get_all_events(cls, workflow_id: str) -> dict[str, Any]:
+        """The current value of every event of a workflow."""
+        check_async("get_all_events")
+        return messaging.get_all_events(workflow_id)
+
+    @classmethod
+    async def get_all_events_async(cls, workflow_id: str) -> dict[str, Any]:
+        return await wait_in_thread(messaging.get_all_events, workflow_id)
+
+    @classmethod
+    def write_stream(cls, key: str, value: Any) -> None:
+        """Append a value to a stream of this workflow (from its body or a step)."""
+        messaging.write_stream(key, value)
+
+    @classmethod
+    async def write_stream_async(cls, key: str, value: Any) -> None:
+        await wait_in_thread(messaging.write_stream, key, value)
+
+    @classmethod
+    def close_stream(cls, key: str) -> None:
+        """Close a stream of this workflow: readers end after its last value."""
+        messaging.close_stream(key)
+
+    @classmethod
+    async def close_stream_async(cls, key: str) -> None:
+        await wait_in_thread(messaging.close_stream, key)
+
+    @classmethod
+    def read_stream(cls, workflow_id: str, key: str, *, offset: int = 0,
+                    timeout_seconds: float | None = None) -> Iterator[Any]:  # fmt: skip
+        """Yield the values of a workflow's stream in order until it is closed or its writer has ended."""
+        check_async("read_stream")
+        return messaging.read_stream(workflow_id, key, offset=offset, timeout_seconds=timeout_seconds)
+
+    @classmethod
+    def read_stream_async(cls, workflow_id: str, key: str, *, offset: int = 0,
+                          timeout_seconds: float | None = None) -> AsyncIterator[Any]:  # fmt: skip
+        return messaging.read_stream_async(workflow_id, key, offset=offset, timeout_seconds=timeout_seconds)
 
     # Listing
     @classmethod

@@ -33,6 +33,16 @@ class StepOptions(TypedDict, total=False):
 
 
 @dataclass(frozen=True, slots=True)
+class SendMessage:
+    """One message of ``DBOS.send_bulk``."""
+
+    destination_id: str
+    message: Any
+    topic: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StepStatus:
     """Where the current step stands: its id, and its attempt while it is being retried."""
 
@@ -76,4 +86,4 @@ class WorkflowStatus:
     recovery_attempts: int | None = None
 
 
-__all__ = ["StepInfo", "StepOptions", "StepStatus", "WorkflowStatus", "WorkflowStatusString"]
+__all__ = ["SendMessage", "StepInfo", "StepOptions", "StepStatus", "WorkflowStatus", "WorkflowStatusString"]

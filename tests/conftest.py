@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from dbos_django import DBOS
 
@@ -35,6 +36,21 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: f
         time.sleep(interval)
 
 
+def later(seconds: float, action: Callable[[], object]) -> threading.Thread:
+    """Run ``action`` on another thread after ``seconds`` (closing that thread's connections after it)."""
+
+    def run() -> None:
+        time.sleep(seconds)
+        try:
+            action()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     """Environment for a child process that must use this test run's database."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
@@ -44,3 +60,13 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture
+def dbos_runtime_testing(transactional_db: None) -> Iterator[object]:
+    """A testing-mode runtime (``dbos_django.testing``) in a transactional test."""
+    from dbos_django import testing
+
+    runtime = testing.launch(clock=testing.FakeClock())
+    yield runtime
+    testing.destroy()

@@ -21,6 +21,7 @@ EXPORTED = [
     "DBOSConfig",
     "DBOSConfiguredInstance",
     "Queue",
+    "SendMessage",
     "Serializer",
     "SetEnqueueOptions",
     "SetWorkflowID",
@@ -45,30 +46,41 @@ CLASSMETHODS = ["destroy", "launch"]
 SYNC_AND_ASYNC = [
     "cancel_workflow",
     "cancel_workflows",
+    "close_stream",
     "delete_workflow",
     "delete_workflows",
     "enqueue_workflow",
     "fork_workflow",
+    "get_all_events",
+    "get_event",
     "get_result",
     "get_workflow_status",
     "list_queued_workflows",
     "list_workflow_steps",
     "list_workflows",
+    "recv",
     "register_queue",
     "resume_workflow",
     "resume_workflows",
     "retrieve_workflow",
     "run_step",
+    "send",
+    "send_bulk",
+    "set_event",
     "sleep",
     "start_workflow",
     "wait_first",
+    "write_stream",
 ]
 ASYNC = [f"{name}_async" for name in SYNC_AND_ASYNC]
+
+# A generator and its async-generator twin (same parameters).
+STREAMS = ["read_stream"]
 
 # Read on the class: DBOS.<name>.
 PROPERTIES = ["application_version", "executor_id", "logger", "step_id", "step_status", "workflow_id"]
 
-ALL_LISTS = [EXPORTED, DECORATORS, CLASSMETHODS, SYNC_AND_ASYNC, PROPERTIES]
+ALL_LISTS = [EXPORTED, DECORATORS, CLASSMETHODS, SYNC_AND_ASYNC, STREAMS, PROPERTIES]
 
 
 def test_the_expected_lists_are_sorted() -> None:
@@ -137,7 +149,13 @@ def _parameters(name: str) -> list[tuple[str, Any, Any]]:
     return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
 
 
-@pytest.mark.parametrize("name", SYNC_AND_ASYNC)
+@pytest.mark.parametrize("name", STREAMS)
+def test_a_stream_reader_has_an_async_generator_twin(name: str) -> None:
+    assert isinstance(inspect.getattr_static(DBOS, f"{name}_async"), classmethod)
+    assert _parameters(f"{name}_async") == _parameters(name)
+
+
+@pytest.mark.parametrize("name", SYNC_AND_ASYNC + STREAMS)
 def test_an_async_twin_takes_the_same_parameters(name: str) -> None:
     assert _parameters(f"{name}_async") == _parameters(name)
 
@@ -162,6 +180,7 @@ def test_executor_id_and_application_version_are_strings_before_launch() -> None
 
 
 def test_no_public_member_is_left_out_of_the_lists() -> None:
-    listed = set(DECORATORS + CLASSMETHODS + SYNC_AND_ASYNC + ASYNC + PROPERTIES)
+    listed = set(DECORATORS + CLASSMETHODS + SYNC_AND_ASYNC + ASYNC + PROPERTIES + STREAMS)
+    listed |= {f"{name}_async" for name in STREAMS}
     public = {name for name in vars(DBOS) if not name.startswith("_")}
     assert public == listed

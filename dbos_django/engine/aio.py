@@ -36,6 +36,22 @@ def _closing(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         close_old_connections()
 
 
+_waits: ThreadPoolExecutor | None = None
+
+
+async def wait_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking work that may wait long (recv, get_event, stream reads) from async code.
+
+    A pool of its own, so long waits never starve the short database calls of ``db()``.
+    """
+    global _waits
+    if _waits is None:
+        _waits = ThreadPoolExecutor(256, thread_name_prefix="dbos-wait")
+    ctx = contextvars.copy_context()
+    call = functools.partial(ctx.run, _closing, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_waits, call)
+
+
 def shutdown_pool() -> None:
     """Let the threads doing database work for async code end (and their connections with them)."""
     global _pool

@@ -16,6 +16,7 @@ from django.utils.module_loading import autodiscover_modules
 
 from .. import conf
 from ..error import DBOSException
+from .notifications import CHANNEL_PREFIX, waiters
 from .registry import registry
 
 if TYPE_CHECKING:
@@ -79,10 +80,14 @@ class Runtime:
             # Finished elsewhere while running here: it was cancelled (or taken over); stop at the next step.
             self.mark_cancelled([payload])
             self.notify_done()
+            waiters.notify(f"done:{payload}")
+        elif channel in CHANNEL_PREFIX:
+            waiters.notify(CHANNEL_PREFIX[channel] + payload)
 
     def _on_reconnect(self) -> None:
         self.wake_queue(None)
         self.notify_done()
+        waiters.notify(None)
 
     def listening(self) -> bool:
         """Does a live LISTEN connection wake this process (so polling can back off)?"""

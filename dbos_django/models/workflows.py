@@ -55,6 +55,9 @@ class Workflow(models.Model):
     priority = models.IntegerField(default=0)
     queue_partition_key = models.TextField(null=True, blank=True)
     delay_until_epoch_ms = models.BigIntegerField(null=True, blank=True)
+    # Debouncer: the start of a debounced workflow is pushed back by later calls, up to this deadline.
+    is_debounced = models.BooleanField(default=False, db_default=False)
+    debounce_deadline_epoch_ms = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "dbos_workflow_status"

@@ -8,6 +8,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from ..error import DBOSNonExistentWorkflowError
 from ..models import StepOutput, TransactionOutput, Workflow
 from . import connections as conns
+from . import messages
 from .queues import INTERNAL_QUEUE
 
 FINISHED = ("SUCCESS", "ERROR")
@@ -77,6 +78,7 @@ def fork(alias: str, workflow_id: str, start_step: int, *, new_id: str, applicat
                            started_at_epoch_ms=s.started_at_epoch_ms, completed_at_epoch_ms=s.completed_at_epoch_ms)
                 for s in StepOutput.objects.using(alias).filter(workflow_id=workflow_id, function_id__lt=start_step)
             )  # fmt: skip
+            messages.copy_for_fork(conn, workflow_id, new_id, start_step)
 
     conns.run(alias, op, what=f"forking workflow {workflow_id}")
 

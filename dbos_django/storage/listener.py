@@ -10,7 +10,7 @@ import psycopg
 from django.db import connections
 
 logger = logging.getLogger("dbos_django")
-CHANNELS = ("dbos_queue", "dbos_done")
+CHANNELS = ("dbos_queue", "dbos_done", "dbos_message", "dbos_event", "dbos_stream")
 
 
 def _connect(alias: str) -> psycopg.Connection:

@@ -59,6 +59,8 @@ class NewWorkflow:
     priority: int = 0
     queue_partition_key: str | None = None
     delay_until_epoch_ms: int | None = None
+    is_debounced: bool = False
+    debounce_deadline_epoch_ms: int | None = None
 
     def values(self) -> tuple[object, ...]:
         """The columns in declaration order (the order of the INSERT)."""
