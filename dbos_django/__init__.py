@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "DBOS",
+    "DBOSClient",
     "DBOSConfig",
     "DBOSConfiguredInstance",
+    "Debouncer",
+    "DebouncerClient",
+    "EnqueueOptions",
     "Queue",
     "SendMessage",
     "Serializer",
@@ -37,7 +41,11 @@ __all__ = [
 # Imported lazily: `dbos_django` is in INSTALLED_APPS, and models may not load before the app registry.
 _LAZY = {
     "DBOS": ".facade",
+    "DBOSClient": ".client",
     "DBOSConfig": ".config_types",
+    "Debouncer": ".debouncer",
+    "DebouncerClient": ".debouncer",
+    "EnqueueOptions": ".client",
     "DBOSConfiguredInstance": ".engine.classes",
     "Queue": ".queue",
     "SendMessage": ".types",
@@ -72,8 +80,10 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from . import error
+    from .client import DBOSClient, EnqueueOptions
     from .config_types import DBOSConfig
     from .context_managers import SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
+    from .debouncer import Debouncer, DebouncerClient
     from .engine.classes import DBOSConfiguredInstance
     from .engine.handles import WorkflowHandle, WorkflowHandleAsync
     from .facade import DBOS

@@ -18,8 +18,12 @@ from dbos_django import DBOS
 
 EXPORTED = [
     "DBOS",
+    "DBOSClient",
     "DBOSConfig",
     "DBOSConfiguredInstance",
+    "Debouncer",
+    "DebouncerClient",
+    "EnqueueOptions",
     "Queue",
     "SendMessage",
     "Serializer",

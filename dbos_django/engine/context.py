@@ -116,6 +116,7 @@ class EnqueueOptions:
     queue_partition_key: str | None = None
     delay_seconds: float | None = None
     duplication_policy: str = "reject"
+    debounce_deadline: int | None = None  # set by the debouncer only (0: no deadline)
 
 
 _workflow: contextvars.ContextVar[WorkflowContext | None] = contextvars.ContextVar("dbos_workflow", default=None)

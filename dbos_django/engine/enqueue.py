@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, transaction
@@ -25,7 +26,7 @@ from .context import EnqueueOptions, WorkflowContext, in_workflow_body, options,
 from .handles import WorkflowHandle, WorkflowHandleAsync
 from .registry import WorkflowInfo
 from .steps import encode, replay
-from .workflows import Start, _check_same_function, serialize_inputs, timeout_and_deadline
+from .workflows import check_same_function, serialize_inputs, timeout_and_deadline
 
 MAX_PRIORITY = 2**31 - 1
 
@@ -51,17 +52,32 @@ def application_version(opts: EnqueueOptions) -> str | None:
     return conf.get().application_version or (runtime.application_version if runtime else None)
 
 
-def _row(queue_name: str, info: WorkflowInfo, args: tuple[Any, ...], kwargs: dict[str, Any], workflow_id: str,
-         opts: EnqueueOptions, parent: WorkflowContext | None) -> NewWorkflow:  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What to enqueue: a workflow by name (and class/instance), with its stored arguments."""
+
+    name: str
+    args: tuple[Any, ...]
+    class_name: str | None = None
+    config_name: str | None = None
+
+    @classmethod
+    def of(cls, info: WorkflowInfo, args: tuple[Any, ...]) -> Target:
+        class_name, config_name, stored = split_receiver(info, args)
+        return cls(info.name, stored, class_name, config_name)
+
+
+def _row(queue_name: str, target: Target, kwargs: dict[str, Any], workflow_id: str, opts: EnqueueOptions,
+         parent: WorkflowContext | None) -> NewWorkflow:  # fmt: skip
     settings = conf.get()
-    class_name, config_name, stored_args = split_receiver(info, args)
-    inputs = serialize_inputs(settings.serializer, info.name, stored_args, kwargs)
+    inputs = serialize_inputs(settings.serializer, target.name, target.args, kwargs)
     now = clock.now_ms()
     delayed = bool(opts.delay_seconds and opts.delay_seconds > 0)
     timeout_ms, deadline = timeout_and_deadline(parent, now, queued=True)
     return NewWorkflow(
-        workflow_id=workflow_id, status="DELAYED" if delayed else "ENQUEUED", name=info.name, class_name=class_name,
-        config_name=config_name, inputs=inputs, serialization=settings.serializer.name(), executor_id=None,
+        workflow_id=workflow_id, status="DELAYED" if delayed else "ENQUEUED", name=target.name,
+        class_name=target.class_name, config_name=target.config_name, inputs=inputs,
+        serialization=settings.serializer.name(), executor_id=None,
         workflow_timeout_ms=timeout_ms, workflow_deadline_epoch_ms=deadline,
         application_version=application_version(opts), application_name=settings.application_name,
         created_at=now, recovery_attempts=0, owner_xid=None,
@@ -69,6 +85,8 @@ def _row(queue_name: str, info: WorkflowInfo, args: tuple[Any, ...], kwargs: dic
         deduplication_id=opts.deduplication_id, priority=opts.priority or 0,
         queue_partition_key=opts.queue_partition_key,
         delay_until_epoch_ms=now + int((opts.delay_seconds or 0) * 1000) if delayed else None,
+        is_debounced=opts.debounce_deadline is not None,
+        debounce_deadline_epoch_ms=opts.debounce_deadline if opts.debounce_deadline else None,
     )  # fmt: skip
 
 
@@ -90,10 +108,13 @@ def _deduplicated(alias: str, row: NewWorkflow, policy: str) -> str:
     raise DBOSQueueDeduplicatedError(row.workflow_id, row.queue_name or "", row.deduplication_id or "")
 
 
-def enqueue_id(queue_name: str, info: WorkflowInfo, args: tuple[Any, ...], kwargs: dict[str, Any],
-               partitioned: bool | None) -> str:  # fmt: skip
-    """Enqueue and return the workflow id (the id already holding the dedup id, with 'return-existing')."""
-    opts = options().enqueue or EnqueueOptions()
+def enqueue_id(queue_name: str, target: Target, kwargs: dict[str, Any], partitioned: bool | None,
+               opts: EnqueueOptions | None = None) -> str:  # fmt: skip
+    """Enqueue and return the workflow id (the id already holding the dedup id, with 'return-existing').
+
+    Raise ``LookupError`` instead of ``DBOSQueueDeduplicatedError`` when ``opts`` come from the debouncer.
+    """
+    opts = opts or options().enqueue or EnqueueOptions()
     _validate(queue_name, opts, partitioned)
     parent = in_workflow_body()
     assigned = take_assigned_id()
@@ -101,23 +122,25 @@ def enqueue_id(queue_name: str, info: WorkflowInfo, args: tuple[Any, ...], kwarg
     if parent is not None and function_id is not None:
         recorded = parent.recorded.get(function_id)
         if recorded is not None:
-            replay(parent, function_id, info.name, recorded)
+            replay(parent, function_id, target.name, recorded)
             return recorded.child_workflow_id or ""
     default_id = f"{parent.workflow_id}-{function_id}" if parent else str(uuid.uuid4())
-    row = _row(queue_name, info, args, kwargs, assigned or default_id, opts, parent)
+    row = _row(queue_name, target, kwargs, assigned or default_id, opts, parent)
     alias = parent.alias if parent else conf.get().database
     try:
         existing = _insert(alias, row, parent.owner if parent else None, function_id)
     except LookupError:
+        if opts.debounce_deadline is not None:
+            raise  # the debouncer bounces the holder instead
         try:
             return _deduplicated(alias, row, opts.duplication_policy)
         except DBOSQueueDeduplicatedError as exc:
             if parent is not None and function_id is not None:
-                record, _ = encode(parent, function_id, info.name, row.created_at, error=exc)
+                record, _ = encode(parent, function_id, target.name, row.created_at, error=exc)
                 step_store.record(parent.owner, record)
             raise
     if existing is not None:
-        _check_same_function(Start(info, row, parent, function_id, alias), existing)
+        check_same_function(row, existing)
     _wake(alias, queue_name)
     return row.workflow_id
 
@@ -137,10 +160,10 @@ def enqueue(queue_name: str, func: Callable[..., Any], args: tuple[Any, ...], kw
             partitioned: bool | None = None) -> WorkflowHandle[Any]:  # fmt: skip
     """Enqueue ``func`` on a queue; return a handle on it."""
     info, args = workflow_call(func, args)
-    return WorkflowHandle(enqueue_id(queue_name, info, args, kwargs, partitioned))
+    return WorkflowHandle(enqueue_id(queue_name, Target.of(info, args), kwargs, partitioned))
 
 
 async def enqueue_async(queue_name: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
                         *, partitioned: bool | None = None) -> WorkflowHandleAsync[Any]:  # fmt: skip
     info, args = workflow_call(func, args)
-    return WorkflowHandleAsync(await db(enqueue_id, queue_name, info, args, kwargs, partitioned))
+    return WorkflowHandleAsync(await db(enqueue_id, queue_name, Target.of(info, args), kwargs, partitioned))

@@ -239,7 +239,7 @@ def _append(wf: WorkflowContext, key: str, text: str, name: str) -> None:
 _CLOSED_TEXT = json.dumps(STREAM_CLOSED)
 
 
-def _next_value(alias: str, workflow_id: str, key: str, offset: int, end_ms: int | None,
+def next_value(alias: str, workflow_id: str, key: str, offset: int, end_ms: int | None,
                 wf: WorkflowContext | None) -> str | None:  # fmt: skip
     """The stored text at ``offset``; None when the stream is over. Raise on timeout or a missing writer."""
     wait_key = stream_key(workflow_id, key)
@@ -272,7 +272,7 @@ def read_stream(workflow_id: str, key: str, *, offset: int = 0, timeout_seconds:
                 yield recorded
                 offset += 1
                 continue
-        text = _next_value(alias, workflow_id, key, offset, end, wf)
+        text = next_value(alias, workflow_id, key, offset, end, wf)
         if wf is not None:
             step_store.record(wf.owner, _done(function_id, "DBOS.readStream", text if text is not None else _CLOSED_TEXT))
         if text is None:

@@ -116,16 +116,17 @@ def timeout_and_deadline(parent: WorkflowContext | None, now_ms: int, *, queued:
     return None, parent.deadline_ms if parent else None
 
 
-def _check_same_function(start: Start, existing: ExistingWorkflow) -> None:
-    if existing.name != start.info.name:
+def check_same_function(row: NewWorkflow, existing: ExistingWorkflow) -> None:
+    """Raise ``DBOSConflictingWorkflowError`` if the id already belongs to another function or instance."""
+    if existing.name != row.name:
         raise DBOSConflictingWorkflowError(
-            start.row.workflow_id,
+            row.workflow_id,
             f"Workflow already exists with a different function name: {existing.name}, "
-            f"but the provided function name is: {start.info.name}",
+            f"but the provided function name is: {row.name}",
         )
-    if (existing.class_name, existing.config_name) != (start.row.class_name, start.row.config_name):
+    if (existing.class_name, existing.config_name) != (row.class_name, row.config_name):
         raise DBOSConflictingWorkflowError(
-            start.row.workflow_id,
+            row.workflow_id,
             f"Workflow already exists with class {existing.class_name} and instance {existing.config_name}",
         )
 
@@ -140,7 +141,7 @@ def _insert(start: Start) -> ExistingWorkflow | None:
         created = step_store.start_child(start.parent.owner, marker, start.row)
         existing = None if created else wf_store.insert(start.alias, start.row)
     if existing is not None:
-        _check_same_function(start, existing)
+        check_same_function(start.row, existing)
     return existing
 
 

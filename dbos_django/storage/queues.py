@@ -200,9 +200,44 @@ def load_steps(alias: str, workflow_ids: list[str]) -> dict[str, dict[int, StepR
 
 
 def promote_delayed(alias: str, now_ms: int) -> int:
-    """Move DELAYED rows whose time has come to ENQUEUED; return how many."""
-    query = Workflow.objects.using(alias).filter(status="DELAYED", delay_until_epoch_ms__lte=now_ms)
-    return conns.run(alias, lambda conn: query.update(status="ENQUEUED", updated_at=now_ms))
+    """Move DELAYED rows whose time has come to ENQUEUED; return how many.
+
+    A debounced workflow lets go of its deduplication id as it leaves DELAYED, so the next
+    debounce call starts a new one.
+    """
+
+    def op(conn: BaseDatabaseWrapper) -> int:
+        with conn.cursor() as cur:
+            cur.execute(
+                f"UPDATE {TABLE} SET status = 'ENQUEUED', updated_at = %s, deduplication_id = CASE WHEN is_debounced "
+                "THEN NULL ELSE deduplication_id END WHERE status = 'DELAYED' AND delay_until_epoch_ms <= %s",
+                (now_ms, now_ms),
+            )
+            return cur.rowcount
+
+    return conns.run(alias, op, what="promoting delayed workflows")
+
+
+def bounce(alias: str, queue_name: str, deduplication_id: str, name: str, inputs: str, until_ms: int,
+           now_ms: int) -> str | None:  # fmt: skip
+    """Push back the start of a waiting debounced workflow (up to its deadline) and replace its inputs.
+
+    Return its id, or None if no debounced workflow of this name waits under this deduplication id.
+    """
+
+    def op(conn: BaseDatabaseWrapper) -> str | None:
+        with conn.cursor() as cur:
+            cur.execute(
+                f"UPDATE {TABLE} SET inputs = %s, updated_at = %s, delay_until_epoch_ms = CASE WHEN "
+                "debounce_deadline_epoch_ms IS NOT NULL AND debounce_deadline_epoch_ms < %s THEN "
+                "debounce_deadline_epoch_ms ELSE %s END WHERE queue_name = %s AND deduplication_id = %s "
+                "AND name = %s AND status = 'DELAYED' AND is_debounced = %s RETURNING workflow_id",
+                (inputs, now_ms, until_ms, until_ms, queue_name, deduplication_id, name, True),
+            )
+            row = cur.fetchone()
+        return row[0] if row else None
+
+    return conns.run(alias, op, what="debouncing")
 
 
 def has_work(alias: str, queues: list[str] | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from ..context_managers import SetWorkflowID
@@ -44,7 +45,7 @@ class DBOSTestRuntime:
         """
         from ..facade import DBOS
 
-        with SetWorkflowID(workflow_id) if workflow_id else _no_id():
+        with SetWorkflowID(workflow_id) if workflow_id else nullcontext():
             handle = DBOS.start_workflow(func, *args, **kwargs)
         inline.drain(self.runtime, until=handle.workflow_id, crash_points={handle.workflow_id: after_step})
         return handle.workflow_id
@@ -59,14 +60,6 @@ class DBOSTestRuntime:
             self.runtime._active.clear()
         recovery.recover_own(self.runtime)
         return self.drain()
-
-
-class _no_id:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def launch(*, clock: FakeClock | None = None) -> DBOSTestRuntime:

@@ -1,0 +1,162 @@
+"""``DBOSClient``: for processes that do not run workflows (a web process, a script, another service).
+
+It needs no runtime and never runs a workflow: it enqueues by name, sends, reads events and
+streams, and lists and controls workflows, all through the project's own database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from typing import Any, Literal, TypedDict
+
+from . import conf
+from .context_managers import SetWorkflowID, SetWorkflowTimeout
+from .engine import control, introspection, messaging
+from .engine.aio import db, wait_in_thread
+from .engine.context import EnqueueOptions as Options
+from .engine.context import options, options_scope
+from .engine.enqueue import Target, enqueue_id
+from .engine.handles import WorkflowHandle, WorkflowHandleAsync
+from .error import DBOSNonExistentWorkflowError
+from .storage.listing import Filters
+from .types import StepInfo, WorkflowStatus
+
+
+class EnqueueOptions(TypedDict, total=False):
+    """What ``DBOSClient.enqueue`` needs: the workflow's name and queue, and DBOS's enqueue options."""
+
+    workflow_name: str
+    queue_name: str
+    workflow_id: str
+    app_version: str
+    workflow_timeout: float
+    delay_seconds: float
+    deduplication_id: str
+    duplication_policy: Literal["reject", "return-existing"]
+    priority: int
+    queue_partition_key: str
+    class_name: str
+    instance_name: str
+
+
+class DBOSClient:
+    """Enqueue, message and control workflows from a process that does not run them."""
+
+    def __init__(self, database_url: str | None = None, *, system_database_url: str | None = None,
+                 application_database_url: str | None = None, **ignored: Any) -> None:  # fmt: skip
+        if database_url or system_database_url or application_database_url:
+            warnings.warn(f"DBOSClient database URLs are ignored: dbos_django uses Django's database "
+                          f"{conf.get().database!r}", conf.DBOSCompatibilityWarning, stacklevel=2)  # fmt: skip
+
+    def destroy(self) -> None:
+        """Nothing to release: the client uses Django's connections."""
+
+    # Enqueue
+    def enqueue(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+        """Enqueue a workflow by name on a queue; the worker that runs it needs its code, this process does not."""
+        return WorkflowHandle(_enqueue(options, args, kwargs))
+
+    async def enqueue_async(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandleAsync[Any]:
+        return WorkflowHandleAsync(await db(_enqueue, options, args, kwargs))
+
+    # Messages, events, streams
+    def send(self, destination_id: str, message: Any, topic: str | None = None,
+             idempotency_key: str | None = None) -> None:  # fmt: skip
+        messaging.send(destination_id, message, topic, idempotency_key=idempotency_key)
+
+    async def send_async(self, destination_id: str, message: Any, topic: str | None = None,
+                         idempotency_key: str | None = None) -> None:  # fmt: skip
+        await wait_in_thread(self.send, destination_id, message, topic, idempotency_key)
+
+    def get_event(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        return messaging.get_event(workflow_id, key, timeout_seconds)
+
+    async def get_event_async(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        return await wait_in_thread(messaging.get_event, workflow_id, key, timeout_seconds)
+
+    def read_stream(self, workflow_id: str, key: str, *, offset: int = 0,
+                    timeout_seconds: float | None = None) -> Iterator[Any]:  # fmt: skip
+        return messaging.read_stream(workflow_id, key, offset=offset, timeout_seconds=timeout_seconds)
+
+    def read_stream_async(self, workflow_id: str, key: str, *, offset: int = 0,
+                          timeout_seconds: float | None = None) -> AsyncIterator[Any]:  # fmt: skip
+        return messaging.read_stream_async(workflow_id, key, offset=offset, timeout_seconds=timeout_seconds)
+
+    # Workflows
+    def retrieve_workflow(self, workflow_id: str) -> WorkflowHandle[Any]:
+        if introspection.get_status(workflow_id) is None:
+            raise DBOSNonExistentWorkflowError(workflow_id)
+        return WorkflowHandle(workflow_id)
+
+    async def retrieve_workflow_async(self, workflow_id: str) -> WorkflowHandleAsync[Any]:
+        return WorkflowHandleAsync((await db(self.retrieve_workflow, workflow_id)).workflow_id)
+
+    def list_workflows(self, *, load_input: bool = True, load_output: bool = True, **filters: Any) -> list[WorkflowStatus]:
+        return introspection.list_workflows(Filters(**filters), load_input=load_input, load_output=load_output)
+
+    async def list_workflows_async(self, *, load_input: bool = True, load_output: bool = True,
+                                   **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        return await db(self.list_workflows, load_input=load_input, load_output=load_output, **filters)
+
+    def list_queued_workflows(self, *, load_input: bool = True, load_output: bool = True,
+                              **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        return introspection.list_workflows(Filters(**filters, queues_only=True), load_input=load_input,
+                                            load_output=load_output)  # fmt: skip
+
+    async def list_queued_workflows_async(self, *, load_input: bool = True, load_output: bool = True,
+                                          **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        return await db(self.list_queued_workflows, load_input=load_input, load_output=load_output, **filters)
+
+    def list_workflow_steps(self, workflow_id: str) -> list[StepInfo]:
+        return introspection.list_steps(workflow_id)
+
+    async def list_workflow_steps_async(self, workflow_id: str) -> list[StepInfo]:
+        return await db(introspection.list_steps, workflow_id)
+
+    def cancel_workflow(self, workflow_id: str, *, cancel_children: bool = False) -> None:
+        control.cancel([workflow_id], cancel_children=cancel_children)
+
+    async def cancel_workflow_async(self, workflow_id: str, *, cancel_children: bool = False) -> None:
+        await db(self.cancel_workflow, workflow_id, cancel_children=cancel_children)
+
+    def resume_workflow(self, workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandle[Any]:
+        return control.resume(workflow_id, queue_name=queue_name)
+
+    async def resume_workflow_async(self, workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandleAsync[Any]:
+        return WorkflowHandleAsync((await db(self.resume_workflow, workflow_id, queue_name=queue_name)).workflow_id)
+
+    def fork_workflow(self, workflow_id: str, start_step: int, *, application_version: str | None = None,
+                      queue_name: str | None = None) -> WorkflowHandle[Any]:  # fmt: skip
+        return control.fork(workflow_id, start_step, application_version=application_version, queue_name=queue_name)
+
+    async def fork_workflow_async(self, workflow_id: str, start_step: int, *, application_version: str | None = None,
+                                  queue_name: str | None = None) -> WorkflowHandleAsync[Any]:  # fmt: skip
+        handle = await db(self.fork_workflow, workflow_id, start_step, application_version=application_version,
+                          queue_name=queue_name)  # fmt: skip
+        return WorkflowHandleAsync(handle.workflow_id)
+
+    def delete_workflow(self, workflow_id: str, *, delete_children: bool = False) -> None:
+        control.delete([workflow_id], delete_children=delete_children)
+
+    async def delete_workflow_async(self, workflow_id: str, *, delete_children: bool = False) -> None:
+        await db(self.delete_workflow, workflow_id, delete_children=delete_children)
+
+
+def _enqueue(opts: EnqueueOptions, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Enqueue by name, with the options given (client enqueues are pinned to no version unless asked)."""
+    target = Target(opts["workflow_name"], args, opts.get("class_name"), opts.get("instance_name"))
+    engine_options = Options(
+        deduplication_id=opts.get("deduplication_id"), priority=opts.get("priority"),
+        app_version=opts.get("app_version"), queue_partition_key=opts.get("queue_partition_key"),
+        delay_seconds=opts.get("delay_seconds"), duplication_policy=opts.get("duplication_policy", "reject"),
+    )  # fmt: skip
+    with ExitStack() as scope:
+        if "workflow_id" in opts:
+            scope.enter_context(SetWorkflowID(opts["workflow_id"]))
+        if opts.get("workflow_timeout"):
+            scope.enter_context(SetWorkflowTimeout(opts["workflow_timeout"]))
+        scope.enter_context(options_scope(dataclasses.replace(options(), enqueue=engine_options)))  # type: ignore[arg-type]
+        return enqueue_id(opts["queue_name"], target, kwargs, None)
