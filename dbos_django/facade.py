@@ -6,18 +6,31 @@ import inspect
 import logging
 import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.utils.functional import classproperty
 
 from . import conf, decorators
-from .engine import control, enqueue, introspection, messaging, outcomes, queue_admin, sleep, steps, workflows
+from .engine import (
+    control,
+    enqueue,
+    introspection,
+    messaging,
+    outcomes,
+    queue_admin,
+    sleep,
+    steps,
+    workflows,
+)
 from .engine import runtime as rt
+from .engine import schedules as schedule_api
 from .engine.aio import check_async, db, wait_in_thread
 from .engine.classes import dbos_class
 from .engine.context import current_step, current_workflow
 from .engine.handles import WorkflowHandle, WorkflowHandleAsync
 from .engine.registry import registry
+from .engine.schedules import ScheduleInput, WorkflowSchedule
 from .engine.steps import run_internal_step, run_internal_step_async
 from .error import DBOSNonExistentWorkflowError
 from .queue import Queue
@@ -264,6 +277,95 @@ class DBOS:
         return next(h for h in handles if h.workflow_id == done)
 
     dbos_class = staticmethod(dbos_class)
+    scheduled = staticmethod(schedule_api.scheduled)
+
+    # Schedules
+    @classmethod
+    def create_schedule(cls, *, schedule_name: str, workflow_fn: Callable[..., Any], schedule: str,
+                        context: Any = None, automatic_backfill: bool = False, cron_timezone: str | None = None,
+                        queue_name: str | None = None) -> None:  # fmt: skip
+        """Store a cron schedule that starts ``workflow_fn(scheduled_time, context)`` at every tick."""
+        schedule_api.create(schedule_name=schedule_name, workflow_fn=workflow_fn, schedule=schedule, context=context,
+                         automatic_backfill=automatic_backfill, cron_timezone=cron_timezone, queue_name=queue_name)  # fmt: skip
+
+    @classmethod
+    async def create_schedule_async(cls, *, schedule_name: str, workflow_fn: Callable[..., Any], schedule: str,
+                                    context: Any = None, automatic_backfill: bool = False,
+                                    cron_timezone: str | None = None, queue_name: str | None = None) -> None:  # fmt: skip
+        await db(schedule_api.create, schedule_name=schedule_name, workflow_fn=workflow_fn, schedule=schedule,
+                 context=context, automatic_backfill=automatic_backfill, cron_timezone=cron_timezone,
+                 queue_name=queue_name)  # fmt: skip
+
+    @classmethod
+    def list_schedules(cls, *, status: str | None = None, workflow_name: str | None = None,
+                       schedule_name_prefix: str | None = None) -> list[WorkflowSchedule]:  # fmt: skip
+        return schedule_api.list_all(status=status, workflow_name=workflow_name, schedule_name_prefix=schedule_name_prefix)
+
+    @classmethod
+    async def list_schedules_async(cls, *, status: str | None = None, workflow_name: str | None = None,
+                                   schedule_name_prefix: str | None = None) -> list[WorkflowSchedule]:  # fmt: skip
+        return await db(schedule_api.list_all, status=status, workflow_name=workflow_name,
+                        schedule_name_prefix=schedule_name_prefix)  # fmt: skip
+
+    @classmethod
+    def get_schedule(cls, name: str) -> WorkflowSchedule | None:
+        return schedule_api.get(name)
+
+    @classmethod
+    async def get_schedule_async(cls, name: str) -> WorkflowSchedule | None:
+        return await db(schedule_api.get, name)
+
+    @classmethod
+    def pause_schedule(cls, name: str) -> None:
+        schedule_api.pause(name)
+
+    @classmethod
+    async def pause_schedule_async(cls, name: str) -> None:
+        await db(schedule_api.pause, name)
+
+    @classmethod
+    def resume_schedule(cls, name: str) -> None:
+        schedule_api.resume(name)
+
+    @classmethod
+    async def resume_schedule_async(cls, name: str) -> None:
+        await db(schedule_api.resume, name)
+
+    @classmethod
+    def delete_schedule(cls, name: str) -> None:
+        schedule_api.delete(name)
+
+    @classmethod
+    async def delete_schedule_async(cls, name: str) -> None:
+        await db(schedule_api.delete, name)
+
+    @classmethod
+    def apply_schedules(cls, schedules: list[ScheduleInput]) -> None:
+        """Create or update several schedules atomically (not from within a workflow)."""
+        schedule_api.apply(schedules)
+
+    @classmethod
+    async def apply_schedules_async(cls, schedules: list[ScheduleInput]) -> None:
+        await db(schedule_api.apply, schedules)
+
+    @classmethod
+    def backfill_schedule(cls, name: str, start: datetime, end: datetime) -> list[WorkflowHandle[Any]]:
+        """Start the workflow for every tick strictly between ``start`` and ``end`` that has not run."""
+        return schedule_api.backfill(name, start, end)
+
+    @classmethod
+    async def backfill_schedule_async(cls, name: str, start: datetime, end: datetime) -> list[WorkflowHandleAsync[Any]]:
+        handles = await db(schedule_api.backfill, name, start, end)
+        return [WorkflowHandleAsync(h.workflow_id) for h in handles]
+
+    @classmethod
+    def trigger_schedule(cls, name: str) -> WorkflowHandle[Any]:
+        """Start the schedule's workflow now."""
+        return schedule_api.trigger(name)
+
+    @classmethod
+    async def trigger_schedule_async(cls, name: str) -> WorkflowHandleAsync[Any]:
+        return WorkflowHandleAsync((await db(schedule_api.trigger, name)).workflow_id)
 
     # Messages, events, streams
     @classmethod

@@ -41,16 +41,20 @@ EXPORTED = [
 ]
 
 # DBOS.<name>(...) decorator factories.
-DECORATORS = ["dbos_class", "step", "transaction", "workflow"]
+DECORATORS = ["dbos_class", "scheduled", "step", "transaction", "workflow"]
 
 # Plain classmethods without an ``_async`` twin.
 CLASSMETHODS = ["destroy", "launch"]
 
 # Classmethods that also exist as ``<name>_async`` coroutines taking the same parameters.
 SYNC_AND_ASYNC = [
+    "apply_schedules",
+    "backfill_schedule",
     "cancel_workflow",
     "cancel_workflows",
     "close_stream",
+    "create_schedule",
+    "delete_schedule",
     "delete_workflow",
     "delete_workflows",
     "enqueue_workflow",
@@ -58,12 +62,16 @@ SYNC_AND_ASYNC = [
     "get_all_events",
     "get_event",
     "get_result",
+    "get_schedule",
     "get_workflow_status",
     "list_queued_workflows",
+    "list_schedules",
     "list_workflow_steps",
     "list_workflows",
+    "pause_schedule",
     "recv",
     "register_queue",
+    "resume_schedule",
     "resume_workflow",
     "resume_workflows",
     "retrieve_workflow",
@@ -73,6 +81,7 @@ SYNC_AND_ASYNC = [
     "set_event",
     "sleep",
     "start_workflow",
+    "trigger_schedule",
     "wait_first",
     "write_stream",
 ]

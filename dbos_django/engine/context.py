@@ -204,3 +204,12 @@ def step_scope(step: StepContext) -> _Scope:
 
 def options_scope(opts: StartOptions) -> _Scope:
     return _Scope(_options, opts)
+
+
+class SetWorkflowIDScope(_Scope):
+    """``SetWorkflowID`` for engine code (no validation, no public API)."""
+
+    def __init__(self, workflow_id: str) -> None:
+        import dataclasses
+
+        super().__init__(_options, dataclasses.replace(_options.get(), assigned_id=AssignedID(workflow_id)))

@@ -16,7 +16,7 @@ from ..models import TERMINAL_STATUSES
 from ..storage import queues as queue_store
 from ..storage import workflows as wf_store
 from ..storage.queues import INTERNAL_QUEUE
-from . import clock
+from . import clock, scheduler
 from .context import ProcessDeath, WorkflowContext
 from .registry import WorkflowInfo, registry
 from .runtime import Runtime
@@ -86,6 +86,7 @@ def drain(runtime: Runtime, *, until: str | None = None, crash_points: dict[str,
         if runtime.inline:
             wf, info, args, kwargs = runtime.inline.popleft()
         else:
+            scheduler.run_pass(runtime.alias)
             queue_store.promote_delayed(runtime.alias, clock.now_ms())
             prepared = _claim_one(runtime)
             if prepared is None:

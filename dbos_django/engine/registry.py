@@ -29,6 +29,7 @@ class Registry:
     workflows: dict[str, WorkflowInfo] = field(default_factory=dict)
     operations: dict[str, str] = field(default_factory=dict)  # name -> "step" | "transaction"
     queues: dict[str, Any] = field(default_factory=dict)  # name -> dbos_django.Queue
+    schedules: dict[str, str] = field(default_factory=dict)  # workflow name -> cron (@DBOS.scheduled)
     classes: dict[str, type] = field(default_factory=dict)
     instances: dict[str, Any] = field(default_factory=dict)  # "Class/config" -> instance
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -94,6 +95,7 @@ class Registry:
             self.queues = {k: v for k, v in self.queues.items() if k.startswith("_dbos")}
             self.classes.clear()
             self.instances.clear()
+            self.schedules.clear()
 
 
 registry = Registry()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .context import WorkflowContext
     from .dispatcher import Dispatcher
     from .heartbeat import Heartbeat
+    from .scheduler import Scheduler
 
 logger = logging.getLogger("dbos_django")
 
@@ -57,6 +58,7 @@ class Runtime:
         self.dispatcher: Dispatcher | None = None
         self.listener: Listener | None = None
         self.heartbeat: Heartbeat | None = None
+        self.scheduler: Scheduler | None = None
 
     def start_services(self) -> None:
         """Start the dispatcher, the heartbeat and (PostgreSQL) the notification listener."""
@@ -64,14 +66,17 @@ class Runtime:
         from ..storage.listener import Listener
         from .dispatcher import Dispatcher
         from .heartbeat import Heartbeat
+        from .scheduler import Scheduler
 
         self.dispatcher = Dispatcher(self, self.queue_names)
         self.heartbeat = Heartbeat(self)
+        self.scheduler = Scheduler(self)
         if vendor.is_postgres(connections[self.alias]):
             self.listener = Listener(self.alias, self._on_notify, self._on_reconnect)
             self.listener.start()
         self.heartbeat.start()
         self.dispatcher.start()
+        self.scheduler.start()
 
     def _on_notify(self, channel: str, payload: str) -> None:
         if channel == "dbos_queue":
@@ -194,7 +199,7 @@ class Runtime:
     def shutdown(self, timeout: float = 0) -> None:
         """Stop taking work; wait up to ``timeout`` seconds for running workflows (they are recovered later)."""
         self.stopped = True
-        for service in (self.dispatcher, self.heartbeat, self.listener):
+        for service in (self.scheduler, self.dispatcher, self.heartbeat, self.listener):
             if service is not None:
                 service.stop()
         if timeout > 0:
@@ -242,8 +247,10 @@ def launch(queues: list[str] | None = None, *, testing: bool = False) -> Runtime
                 logging.getLogger("dbos_django").setLevel(settings.log_level)
             runtime = Runtime(settings, queues, testing=testing)
             from . import recovery
+            from .scheduler import register_code_schedules
 
             recovery.recover_own(runtime)
+            register_code_schedules(runtime.alias)
             if not testing:
                 runtime.start_services()
             _runtime = runtime

@@ -2,11 +2,13 @@
 
 from .messages import NULL_TOPIC, Message, StreamEntry, WorkflowEvent, WorkflowEventHistory
 from .queues import DatabaseQueue, Executor
+from .schedules import Schedule
 from .steps import StepOutput, TransactionOutput
 from .workflows import TERMINAL_STATUSES, Workflow, WorkflowStatusString
 
 __all__ = [
     "NULL_TOPIC",
+    "Schedule",
     "DatabaseQueue",
     "Executor",
     "Message",
