@@ -17,7 +17,8 @@ BASE_PYTHON ?= $(if $(BEST_PYTHON),$(BEST_PYTHON),python3)
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip >/dev/null
-	$(PY) -m pip install -q -e '.[dev]' $$($(PY) -c 'import sys; print("django<6" if sys.version_info < (3, 12) else "")')
+	$(PY) -m pip install -q -e "$$($(PY) -c 'import sys; print(".[dev,tasks]" if sys.version_info < (3, 12) else ".[dev]")')" \
+	  $$($(PY) -c 'import sys; print("django<6" if sys.version_info < (3, 12) else "")')
 	@touch $@
 
 venv: $(VENV)/.installed

@@ -33,3 +33,18 @@ for _key, _variable in (("HEARTBEAT_INTERVAL", "DBOS_TEST_HEARTBEAT"), ("WORKER_
 # A pinned application version, for tests that compare a worker process with the test process.
 if os.environ.get("DBOS_TEST_APPLICATION_VERSION"):
     DBOS["APPLICATION_VERSION"] = os.environ["DBOS_TEST_APPLICATION_VERSION"]
+
+# Django's task framework: built in from Django 6.0, the django-tasks backport (the `tasks` extra) before.
+try:
+    import django.tasks  # noqa: F401
+except ImportError:
+    try:
+        import django_tasks  # noqa: F401
+    except ImportError:
+        TASK_API = False
+    else:
+        TASK_API = True
+else:
+    TASK_API = True
+if TASK_API:
+    TASKS = {"default": {"BACKEND": "dbos_django.tasks.DBOSTaskBackend", "QUEUES": ["default", "emails"]}}

@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _pool: ThreadPoolExecutor | None = None
+# Testing mode runs async workflows on an event loop in the test's own thread: their database work
+# stays on that thread too (on the test's connection, inside the test's transaction).
+inline_db: contextvars.ContextVar[bool] = contextvars.ContextVar("dbos_inline_db", default=False)
 
 
 def _db_pool() -> ThreadPoolExecutor:
@@ -22,6 +25,8 @@ def _db_pool() -> ThreadPoolExecutor:
 
 async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run blocking (ORM) work from async code in a thread, keeping the context."""
+    if inline_db.get():
+        return fn(*args, **kwargs)
     ctx = contextvars.copy_context()
     call = functools.partial(ctx.run, _closing, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_db_pool(), call)
@@ -45,6 +50,8 @@ async def wait_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     A pool of its own, so long waits never starve the short database calls of ``db()``.
     """
     global _waits
+    if inline_db.get():
+        return fn(*args, **kwargs)
     if _waits is None:
         _waits = ThreadPoolExecutor(256, thread_name_prefix="dbos-wait")
     ctx = contextvars.copy_context()
@@ -65,7 +72,7 @@ def loop_running() -> bool:
         asyncio.get_running_loop()
     except RuntimeError:
         return False
-    return True
+    return not inline_db.get()
 
 
 def check_async(name: str) -> None:
@@ -78,7 +85,7 @@ def check_async(name: str) -> None:
 
 def run_blocking_off_loop(fn: Callable[[], T]) -> T:
     """Run blocking ORM work from a thread that runs an event loop (a sync step in an async workflow)."""
-    if not loop_running():
+    if not loop_running() or inline_db.get():
         return fn()
     ctx = contextvars.copy_context()
     return _db_pool().submit(ctx.run, _closing, fn).result()

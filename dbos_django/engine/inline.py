@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
+
+from django.db import connections
 
 from ..models import TERMINAL_STATUSES
 from ..storage import queues as queue_store
 from ..storage import workflows as wf_store
 from ..storage.queues import INTERNAL_QUEUE
 from . import clock, scheduler
+from .aio import inline_db
 from .context import ProcessDeath, WorkflowContext
 from .registry import WorkflowInfo, registry
 from .runtime import Runtime
@@ -35,7 +39,7 @@ def _run(runtime: Runtime, wf: WorkflowContext, info: WorkflowInfo, args: tuple[
         runtime.activate(wf.workflow_id)
     try:
         if info.is_async:
-            asyncio.run_coroutine_threadsafe(execute_async(wf, info, args, kwargs), runtime.loop()).result()
+            _run_async_here(execute_async(wf, info, args, kwargs))
         else:
             execute(wf, info, args, kwargs)
     except ProcessDeath:
@@ -46,6 +50,29 @@ def _run(runtime: Runtime, wf: WorkflowContext, info: WorkflowInfo, args: tuple[
     except (Exception, Parked):
         pass  # recorded as the workflow's outcome; its handle reads it
     return True
+
+
+def _run_async_here(coroutine: Any) -> None:
+    """Run an async workflow on an event loop in this thread, its database work on this thread's connection."""
+    token = inline_db.set(True)
+    allowed = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM on the loop's thread: nothing else runs here
+    # Inside an event loop Django hands out other connection objects: keep the test's own.
+    mine = {conn.alias: conn for conn in connections.all(initialized_only=True)}
+
+    async def on_this_connection() -> None:
+        for alias, conn in mine.items():
+            connections[alias] = conn
+        await coroutine
+
+    try:
+        asyncio.run(on_this_connection())
+    finally:
+        if allowed is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allowed
+        inline_db.reset(token)
 
 
 def _claim_one(runtime: Runtime) -> tuple[WorkflowContext, WorkflowInfo, tuple[Any, ...], dict[str, Any]] | None:

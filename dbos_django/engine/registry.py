@@ -75,9 +75,7 @@ class Registry:
         The ``workflows`` module of every installed app is imported first, so every process of the
         project (a web process, a worker) registers the same workflows and computes the same hash.
         """
-        from django.utils.module_loading import autodiscover_modules
-
-        autodiscover_modules("workflows")
+        discover()
         digest = hashlib.md5(usedforsecurity=False)
         for name in sorted(self.workflows):
             func = inspect.unwrap(self.workflows[name].func)
@@ -99,3 +97,31 @@ class Registry:
 
 
 registry = Registry()
+
+
+def discover() -> None:
+    """Import every installed app's ``workflows`` and ``tasks`` modules, and set up DBOS task backends.
+
+    Every process of a project (a web process, a worker) then registers the same workflows,
+    computes the same application version, and serves the same queues.
+    """
+    from django.conf import settings
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("workflows")
+    if _task_api():
+        autodiscover_modules("tasks")
+    for alias, config in getattr(settings, "TASKS", {}).items():
+        if config.get("BACKEND") == "dbos_django.tasks.DBOSTaskBackend":
+            from ..tasks.compat import task_backends
+
+            task_backends[alias]  # declares its queues
+
+
+def _task_api() -> bool:
+    """Is Django's task framework there (Django 6, or the backport)? Only then are ``tasks`` modules ours to load."""
+    try:
+        from ..tasks import compat  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -12,12 +12,11 @@ from concurrent.futures import wait as futures_wait
 from typing import TYPE_CHECKING, Any
 
 from django.db import close_old_connections, connections
-from django.utils.module_loading import autodiscover_modules
 
 from .. import conf
 from ..error import DBOSException
 from .notifications import CHANNEL_PREFIX, waiters
-from .registry import registry
+from .registry import discover, registry
 
 if TYPE_CHECKING:
     from ..storage.listener import Listener
@@ -241,7 +240,7 @@ def launch(queues: list[str] | None = None, *, testing: bool = False) -> Runtime
     global _runtime
     with _lock:
         if _runtime is None:
-            autodiscover_modules("workflows")  # every process registers the same workflows
+            discover()  # every process registers the same workflows
             settings = conf.get()
             if settings.log_level:
                 logging.getLogger("dbos_django").setLevel(settings.log_level)

@@ -26,13 +26,12 @@ class Command(BaseCommand):
         backfill.add_argument("end", type=datetime.fromisoformat)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from django.utils.module_loading import autodiscover_modules
-
         from dbos_django import conf
+        from dbos_django.engine.registry import discover
 
-        autodiscover_modules("workflows")  # code schedules show up before any worker has started
+        discover()  # code schedules show up before any worker has started
         register_code_schedules(conf.get().database)
-        action, name = options["action"], options.get("name")
+        action, name = options["action"], str(options.get("name") or "")
         try:
             if action == "list":
                 self._list()
