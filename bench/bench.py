@@ -1,6 +1,11 @@
 """Run dbos_django and DBOS side by side and print a markdown table of medians.
 
     python bench.py [--rounds 5] [--n 200] [--warmup 20] [--db postgres,sqlite] [--workload a,b,c,d]
+                    [--only core|queue] [--queue-args "--rounds 3 --part throughput"]
+
+Two suites: the core benchmark (this file: sequential workflows, one process) and then the queue
+benchmarks (``queue_bench.py``: worker processes draining a queue, latency, memory; run as a
+subprocess with ``--queue-args``). ``--only`` runs one of them; the other options are the core's.
 
 Each (framework, database, workload) measurement is a fresh subprocess (``run_django.py`` or
 ``run_dbos.py``): DBOS is a process-wide singleton and Django settings are process-global.
@@ -17,6 +22,7 @@ import importlib.util
 import json
 import os
 import platform
+import shlex
 import sqlite3
 import statistics
 import subprocess
@@ -66,6 +72,8 @@ def parse_args() -> argparse.Namespace:
         help="also put DBOS's SQLite file in WAL mode (it uses SQLite's rollback journal by default)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.md", help="where to write the table")
+    parser.add_argument("--only", choices=("core", "queue"), help="run one suite (default: core, then queue)")
+    parser.add_argument("--queue-args", default="", help="options of queue_bench.py, as one string")
     args = parser.parse_args()
     args.dbs = [d for d in args.db.split(",") if d]
     args.workloads = [w for w in args.workload.split(",") if w]
@@ -246,7 +254,7 @@ def dbos_django_source() -> str:
 
 def _command() -> str:
     """How to run this again."""
-    args = " ".join(sys.argv[1:])
+    args = shlex.join(sys.argv[1:])
     command = f'make bench ARGS="{args}"' if args else "make bench"
     pythonpath = os.environ.get("PYTHONPATH")
     return f"PYTHONPATH={pythonpath} {command}" if pythonpath else command
@@ -297,6 +305,19 @@ def write(path: Path, text: str) -> None:
 
 def main() -> None:
     args = parse_args()
+    if args.only != "queue":
+        core(args)
+    if args.only != "core":
+        if not benchlib.pg_available():
+            print(f"PostgreSQL at {benchlib.PG_ADMIN_URL} is not reachable: skipping the queue suite", file=sys.stderr)
+            return
+        command = [sys.executable, str(BENCH_DIR / "queue_bench.py"), *shlex.split(args.queue_args)]
+        env = {**os.environ, "BENCH_COMMAND": _command()}  # what the queue report names as its command
+        sys.exit(subprocess.run(command, cwd=BENCH_DIR, env=env).returncode)
+
+
+def core(args: argparse.Namespace) -> None:
+    """The core suite: sequential workflows in one process, both frameworks, every database and workload."""
     if "postgres" in args.dbs and not benchlib.pg_available():
         print(f"PostgreSQL at {benchlib.PG_ADMIN_URL} is not reachable: skipping it", file=sys.stderr)
         args.dbs.remove("postgres")

@@ -75,7 +75,7 @@ class DBOSClient:
         return messaging.get_event(workflow_id, key, timeout_seconds)
 
     async def get_event_async(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
-        return await wait_in_thread(messaging.get_event, workflow_id, key, timeout_seconds)
+        return await messaging.get_event_async(workflow_id, key, timeout_seconds)
 
     def read_stream(self, workflow_id: str, key: str, *, offset: int = 0,
                     timeout_seconds: float | None = None) -> Iterator[Any]:  # fmt: skip

@@ -11,6 +11,7 @@
         "HEARTBEAT_INTERVAL": 5.0,          # seconds between two heartbeats of a worker
         "WORKER_TIMEOUT": 60.0,             # a worker silent this long is dead: its workflows are recovered
         "LOG_LEVEL": None,                  # level of the "dbos_django" logger, if set
+        "ENABLE_PATCHING": False,           # DBOS.patch(): one version for every deploy, branches by patch
     }
 
 ``DBOS(config={...})`` (DBOS's own way) overrides these until ``DBOS.destroy()``.
@@ -45,7 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "HEARTBEAT_INTERVAL": 5.0,
     "WORKER_TIMEOUT": 60.0,
     "LOG_LEVEL": None,
+    "ENABLE_PATCHING": False,
 }
+PATCHING_VERSION = "PATCHING_ENABLED"
 
 
 class DBOSCompatibilityWarning(UserWarning):
@@ -66,6 +69,17 @@ class DBOSSettings:
     heartbeat_interval: float
     worker_timeout: float
     log_level: str | None
+    enable_patching: bool = False
+
+    def version(self) -> str:
+        """The application version: pinned, or DBOS's for patching, or a hash of the workflows' source."""
+        if self.application_version:
+            return self.application_version
+        if self.enable_patching:
+            return PATCHING_VERSION
+        from .engine.registry import registry
+
+        return registry.source_hash(self.application_name)
 
 
 def _serializer(value: Any) -> Serializer:
@@ -113,6 +127,8 @@ def problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
         _serializer(merged["SERIALIZER"])
     except Exception as exc:
         found.append(("SERIALIZER", str(exc)))
+    if not isinstance(merged["ENABLE_PATCHING"], bool):
+        found.append(("ENABLE_PATCHING", f"must be True or False, not {merged['ENABLE_PATCHING']!r}"))
     level = merged["LOG_LEVEL"]
     if level is not None and level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         found.append(("LOG_LEVEL", f"must be None or a logging level name, not {level!r}"))
@@ -153,6 +169,7 @@ def get() -> DBOSSettings:
             heartbeat_interval=float(merged["HEARTBEAT_INTERVAL"]),
             worker_timeout=float(merged["WORKER_TIMEOUT"]),
             log_level=merged["LOG_LEVEL"],
+            enable_patching=merged["ENABLE_PATCHING"],
         )
     return _cached
 
@@ -177,13 +194,14 @@ CONFIG_KEYS: dict[str, str] = {
     "serializer": "SERIALIZER",
     "notification_listener_polling_interval_sec": "POLLING_INTERVAL",
     "log_level": "LOG_LEVEL",
+    "enable_patching": "ENABLE_PATCHING",
 }
 DATABASE_URL_KEYS = ("system_database_url", "application_database_url", "database_url")
 UNIMPLEMENTED_KEYS = frozenset(
     {
         "sys_db_pool_size", "sys_db_polling_concurrency", "db_engine_kwargs", "system_database_engine",
         "dbos_system_schema", "use_listen_notify", "run_migrations", "notification_coalesce_sec",
-        "scheduler_polling_interval_sec", "kafka_queue_polling_interval_sec", "enable_patching",
+        "scheduler_polling_interval_sec", "kafka_queue_polling_interval_sec",
         "console_log_level", "otlp_log_level", "enable_otlp", "otlp_traces_endpoints",
         "otlp_logs_endpoints", "otlp_attributes", "otel_attribute_format", "admin_port",
         "run_admin_server", "conductor_key", "conductor_url", "conductor_executor_metadata",

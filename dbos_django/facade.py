@@ -18,6 +18,7 @@ from .engine import (
     introspection,
     messaging,
     outcomes,
+    patching,
     queue_admin,
     sleep,
     steps,
@@ -396,7 +397,7 @@ class DBOS:
 
     @classmethod
     async def recv_async(cls, topic: str | None = None, timeout_seconds: float = 60) -> Any:
-        return await wait_in_thread(messaging.recv, topic, timeout_seconds)
+        return await messaging.recv_async(topic, timeout_seconds)
 
     @classmethod
     def set_event(cls, key: str, value: Any) -> None:
@@ -415,7 +416,7 @@ class DBOS:
 
     @classmethod
     async def get_event_async(cls, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
-        return await wait_in_thread(messaging.get_event, workflow_id, key, timeout_seconds)
+        return await messaging.get_event_async(workflow_id, key, timeout_seconds)
 
     @classmethod
     def get_all_events(cls, workflow_id: str) -> dict[str, Any]:
@@ -489,6 +490,25 @@ class DBOS:
         return await run_internal_step_async("DBOS.listQueuedWorkflows", lambda: db(introspection.list_workflows,
                                              query, load_input=load_input, load_output=load_output))  # fmt: skip
 
+    # Versioning
+    @classmethod
+    def patch(cls, name: str) -> bool:
+        """True where new code runs (a new execution, or one past this point), False for an old execution replaying."""
+        return patching.patch(name)
+
+    @classmethod
+    async def patch_async(cls, name: str) -> bool:
+        return await db(patching.patch, name)
+
+    @classmethod
+    def deprecate_patch(cls, name: str) -> bool:
+        """Retire a patch: executions that took it still replay; new ones need no marker. Always True."""
+        return patching.deprecate_patch(name)
+
+    @classmethod
+    async def deprecate_patch_async(cls, name: str) -> bool:
+        return await db(patching.deprecate_patch, name)
+
     # Context accessors
     @classproperty
     def workflow_id(cls) -> str | None:
@@ -520,7 +540,7 @@ class DBOS:
         if runtime:
             return runtime.application_version
         settings = conf.get()
-        return settings.application_version or registry.source_hash(settings.application_name)
+        return settings.version()
 
 
 def _step_config(options: StepOptions | None, func: Callable[..., Any]) -> steps.StepConfig:

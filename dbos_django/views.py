@@ -23,7 +23,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponseForbidden, StreamingHttpResponse
 
 from .engine.aio import wait_in_thread
-from .engine.messaging import next_value
+from .engine.messaging import drive, next_value
 from .error import DBOSStreamTimeoutError
 from .serialization import PICKLE_PREFIX, describe
 from .storage import messages as store
@@ -67,7 +67,7 @@ def sse_frames(workflow_id: str, key: str, *, offset: int = 0, include_events: b
                 yield _frame(events, "events")
                 last_events = events
         try:
-            text = next_value(alias, workflow_id, key, offset, _deadline(), None)
+            text = drive(next_value(alias, workflow_id, key, offset, _deadline(), None))
         except DBOSStreamTimeoutError:
             yield ": waiting\n\n"
             continue

@@ -39,6 +39,7 @@ MAPPED: list[tuple[str, Any, str, Any]] = [
     ("serializer", SERIALIZER, "serializer", SERIALIZER),
     ("notification_listener_polling_interval_sec", 0.25, "polling_interval", 0.25),
     ("log_level", "DEBUG", "log_level", "DEBUG"),
+    ("enable_patching", True, "enable_patching", True),
 ]
 
 
@@ -194,6 +195,7 @@ INVALID: list[tuple[str, Any, str]] = [
     ("serializer", "xml", "SERIALIZER"),
     ("notification_listener_polling_interval_sec", -1, "POLLING_INTERVAL"),
     ("log_level", "LOUD", "LOG_LEVEL"),
+    ("enable_patching", "yes", "ENABLE_PATCHING"),
 ]
 
 

@@ -92,6 +92,7 @@ def test_the_defaults_are_documented_in_DEFAULTS() -> None:
         "HEARTBEAT_INTERVAL": 5.0,
         "WORKER_TIMEOUT": 60.0,
         "LOG_LEVEL": None,
+        "ENABLE_PATCHING": False,
     }
 
 

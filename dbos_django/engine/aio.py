@@ -19,7 +19,10 @@ inline_db: contextvars.ContextVar[bool] = contextvars.ContextVar("dbos_inline_db
 def _db_pool() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(16, thread_name_prefix="dbos-db")
+        from .. import conf
+
+        # Short database calls of async code: bounded like the workflows' pool (waits hold no thread).
+        _pool = ThreadPoolExecutor(conf.get().max_threads, thread_name_prefix="dbos-db")
     return _pool
 
 
@@ -57,6 +60,12 @@ async def wait_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     ctx = contextvars.copy_context()
     call = functools.partial(ctx.run, _closing, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_waits, call)
+
+
+def forget_pools_after_fork() -> None:
+    """A forked child starts its own pools: the parent's threads do not exist here."""
+    global _pool, _waits
+    _pool = _waits = None
 
 
 def shutdown_pool() -> None:

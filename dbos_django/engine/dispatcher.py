@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dbos_django")
 DB_QUEUES_REFRESH_SECONDS = 2.0
-IDLE_BACKOFF_POLLING = 4.0  # longest idle interval, as a multiple of the queue's own, when polling is the path
+IDLE_BACKOFF_POLLING = 1.0  # without NOTIFY polling is the path: keep each queue's interval (as DBOS)
 IDLE_BACKOFF_LISTENING = 30.0  # ... when NOTIFY wakes us
 
 
@@ -138,6 +138,7 @@ class Dispatcher:
         with self._lock:
             due = [n for n in names[self._turn :] + names[: self._turn]
                    if n in self._due or now >= self._next_poll.get(n, 0.0)]  # fmt: skip
+            polled = {n for n in due if now >= self._next_poll.get(n, 0.0)}
             self._due.difference_update(due)
         for name in due:
             free = self.runtime.free_slots()
@@ -147,7 +148,8 @@ class Dispatcher:
                 return
             share = max(1, free // len(due))
             claimed, full = self._claim(queues[name], share)
-            self._schedule(queues[name], busy=claimed > 0, again=full)
+            if claimed or name in polled:  # an empty claim on a wake-up is no idle poll: keep the schedule
+                self._schedule(queues[name], busy=claimed > 0, again=full)
 
     def _schedule(self, queue: Queue, *, busy: bool, again: bool) -> None:
         base = queue.polling_interval_sec

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db import connections, transaction
 
@@ -25,11 +26,12 @@ from ..storage.messages import STREAM_CLOSED
 from ..storage.records import StepRecord
 from . import clock
 from . import runtime as rt
-from .aio import wait_in_thread
+from .aio import db
 from .context import WorkflowContext, current_step, current_workflow, in_workflow_body
 from .notifications import event_key, message_key, stream_key, waiters
 from .steps import replay, run_internal_step
 
+T = TypeVar("T")
 LISTENING_RECHECK_SECONDS = 30.0  # with NOTIFY, a look now and then in case one was missed
 
 
@@ -113,23 +115,91 @@ def _timeout_end(wf: WorkflowContext, timeout_seconds: float) -> int:
     return end
 
 
-def _wait(key: str, seen: tuple[int, int], end_ms: int, wf: WorkflowContext | None) -> bool:
-    """Wait for ``key`` to change until ``end_ms``; False once the time is up."""
-    remaining = end_ms - clock.now_ms()
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """What a waiting call asks its driver for: sleep until ``key`` moves past ``seen``, or ``end_ms``."""
+
+    key: str
+    seen: tuple[int, int]
+    end_ms: int
+    wf: WorkflowContext | None
+
+
+# A waiting call is written once, as a generator: it does its (short) database work, yields a
+# Wait when it must wait, and returns its value. The sync driver waits on a thread; the async
+# driver waits on the event loop, so a thousand waiting coroutines hold no thread.
+Plan = Generator[Wait, bool, T]
+
+
+def _testing_wait(wait: Wait) -> bool | None:
+    """In testing mode nothing else runs: a wait is its timeout, on the test clock."""
+    runtime = rt.get()
+    if runtime is None or not runtime.testing:
+        return None
+    remaining = wait.end_ms - clock.now_ms()
+    clock.get().sleep(max(remaining, 0) / 1000)
+    return remaining > 0
+
+
+def _wait(wait: Wait) -> bool:
+    """Block until ``wait.key`` changes (or a recheck is due); False once the time is up."""
+    remaining = wait.end_ms - clock.now_ms()
     if remaining <= 0:
         return False
-    runtime = rt.get()
-    if runtime is not None and runtime.testing:
-        clock.get().sleep(remaining / 1000)  # nothing else runs in a test: the wait is its timeout
-        return True
-    waiters.wait(key, seen, min(remaining / 1000, _recheck()), wf.interrupt if wf else None)
-    if wf is not None:
-        wf.check_cancelled()
+    testing = _testing_wait(wait)
+    if testing is not None:
+        return testing
+    waiters.wait(wait.key, wait.seen, min(remaining / 1000, _recheck()), wait.wf.interrupt if wait.wf else None)
+    if wait.wf is not None:
+        wait.wf.check_cancelled()
     return True
+
+
+async def _wait_async(wait: Wait) -> bool:
+    remaining = wait.end_ms - clock.now_ms()
+    if remaining <= 0:
+        return False
+    testing = _testing_wait(wait)
+    if testing is not None:
+        return testing
+    await waiters.wait_async(wait.key, wait.seen, min(remaining / 1000, _recheck()))
+    if wait.wf is not None:
+        wait.wf.check_cancelled()
+    return True
+
+
+def drive(plan: Plan[T]) -> T:
+    """Run a waiting call to its end on this thread."""
+    try:
+        wait = next(plan)
+        while True:
+            wait = plan.send(_wait(wait))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def _advance(plan: Plan[T], answer: bool | None) -> tuple[bool, Any]:
+    """One stretch of database work: ``(True, value)`` when done, ``(False, Wait)`` when it must wait."""
+    try:
+        return False, next(plan) if answer is None else plan.send(answer)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+async def drive_async(plan: Plan[T]) -> T:
+    """Run a waiting call to its end: database work on a worker thread, waits on the event loop."""
+    done, step = await db(_advance, plan, None)
+    while not done:
+        done, step = await db(_advance, plan, await _wait_async(step))
+    return step  # type: ignore[no-any-return]
 
 
 def recv(topic: str | None = None, timeout_seconds: float = 60) -> Any:
     """Take the oldest unconsumed message of ``topic`` sent to this workflow; None after the timeout."""
+    return drive(recv_plan(topic, timeout_seconds))
+
+
+def recv_plan(topic: str | None, timeout_seconds: float) -> Plan[Any]:
     wf = in_workflow_body()
     if wf is None:
         raise DBOSException("recv() must be called from within a workflow")
@@ -147,7 +217,7 @@ def recv(topic: str | None = None, timeout_seconds: float = 60) -> Any:
                               StepRecord(function_id, "DBOS.recv", None, None, None, started, clock.now_ms()))  # fmt: skip
         if taken is not None:
             return wf.serializer.deserialize(taken.output) if taken.output is not None else None
-        if not _wait(key, seen, end, wf):
+        if not (yield Wait(key, seen, end, wf)):
             step_store.record(wf.owner, _done(function_id, "DBOS.recv"))
             return None
 
@@ -174,6 +244,10 @@ def set_event(key: str, value: Any) -> None:
 
 def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
     """The latest value of another workflow's event, waiting for it to be set; None after the timeout."""
+    return drive(get_event_plan(workflow_id, key, timeout_seconds))
+
+
+def get_event_plan(workflow_id: str, key: str, timeout_seconds: float) -> Plan[Any]:
     wf = in_workflow_body()
     function_id = 0
     if wf is not None:
@@ -189,7 +263,7 @@ def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
     while True:
         seen = waiters.version(wait_key)
         text = store.get_event(alias, workflow_id, key)
-        if text is not None or not _wait(wait_key, seen, end, wf):
+        if text is not None or not (yield Wait(wait_key, seen, end, wf)):
             break
     if wf is not None:
         step_store.record(wf.owner, _done(function_id, "DBOS.getEvent", text if text is not None else "null"))
@@ -240,7 +314,7 @@ _CLOSED_TEXT = json.dumps(STREAM_CLOSED)
 
 
 def next_value(alias: str, workflow_id: str, key: str, offset: int, end_ms: int | None,
-                wf: WorkflowContext | None) -> str | None:  # fmt: skip
+               wf: WorkflowContext | None) -> Plan[str | None]:  # fmt: skip
     """The stored text at ``offset``; None when the stream is over. Raise on timeout or a missing writer."""
     wait_key = stream_key(workflow_id, key)
     while True:
@@ -253,41 +327,46 @@ def next_value(alias: str, workflow_id: str, key: str, offset: int, end_ms: int 
         if status in TERMINAL_STATUSES:
             return None  # the writer ended without closing: what it wrote has been read
         deadline = end_ms if end_ms is not None else clock.now_ms() + 3_600_000
-        if not _wait(wait_key, seen, deadline, wf) and end_ms is not None:
+        if not (yield Wait(wait_key, seen, deadline, wf)) and end_ms is not None:
             raise DBOSStreamTimeoutError(workflow_id, key, offset)
+
+
+_END = object()
+
+
+def _read_one(workflow_id: str, key: str, offset: int, timeout_seconds: float | None) -> Plan[Any]:
+    """The stream value at ``offset`` (checkpointed in a workflow), or ``_END``."""
+    wf = in_workflow_body()
+    alias = wf.alias if wf else _alias()
+    end = clock.now_ms() + int(timeout_seconds * 1000) if timeout_seconds is not None else None
+    if wf is not None:
+        function_id, recorded = _step(wf, "DBOS.readStream")
+        if recorded is not _MISSING:
+            return _END if recorded == STREAM_CLOSED else recorded
+    text = yield from next_value(alias, workflow_id, key, offset, end, wf)
+    if wf is not None:
+        step_store.record(wf.owner, _done(function_id, "DBOS.readStream", text if text is not None else _CLOSED_TEXT))
+    return _END if text is None else for_tag(None, conf.get().serializer).deserialize(text)
 
 
 def read_stream(workflow_id: str, key: str, *, offset: int = 0, timeout_seconds: float | None = None) -> Iterator[Any]:
     """Yield a workflow's stream values in order until it is closed or its writer has ended."""
-    wf = in_workflow_body()
-    alias = wf.alias if wf else _alias()
-    reader = conf.get().serializer
-    while True:
-        end = clock.now_ms() + int(timeout_seconds * 1000) if timeout_seconds is not None else None
-        if wf is not None:
-            function_id, recorded = _step(wf, "DBOS.readStream")
-            if recorded is not _MISSING:
-                if recorded == STREAM_CLOSED:
-                    return
-                yield recorded
-                offset += 1
-                continue
-        text = next_value(alias, workflow_id, key, offset, end, wf)
-        if wf is not None:
-            step_store.record(wf.owner, _done(function_id, "DBOS.readStream", text if text is not None else _CLOSED_TEXT))
-        if text is None:
-            return
-        yield for_tag(None, reader).deserialize(text)
+    while (value := drive(_read_one(workflow_id, key, offset, timeout_seconds))) is not _END:
+        yield value
         offset += 1
 
 
 # Async twins: the same calls on a worker thread (the context, and so the workflow, comes along).
 async def read_stream_async(workflow_id: str, key: str, *, offset: int = 0,
                             timeout_seconds: float | None = None) -> AsyncIterator[Any]:  # fmt: skip
-    values = read_stream(workflow_id, key, offset=offset, timeout_seconds=timeout_seconds)
-    done = object()
-    while True:
-        value = await wait_in_thread(next, values, done)
-        if value is done:
-            return
+    while (value := await drive_async(_read_one(workflow_id, key, offset, timeout_seconds))) is not _END:
         yield value
+        offset += 1
+
+
+async def recv_async(topic: str | None = None, timeout_seconds: float = 60) -> Any:
+    return await drive_async(recv_plan(topic, timeout_seconds))
+
+
+async def get_event_async(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+    return await drive_async(get_event_plan(workflow_id, key, timeout_seconds))

@@ -47,10 +47,14 @@ class Waiters:
             self._cond.wait_for(lambda: (self._versions[key], self._epoch) != seen
                                 or (interrupt is not None and interrupt.is_set()), timeout)  # fmt: skip
 
-    async def wait_async(self, key: str, timeout: float) -> None:
+    async def wait_async(self, key: str, seen: tuple[int, int], timeout: float) -> None:
+        """The coroutine twin of ``wait``: no thread is held while it waits."""
         event = asyncio.Event()
         entry = (asyncio.get_running_loop(), event)
         with self._cond:
+            self._versions.setdefault(key, 0)
+            if (self._versions[key], self._epoch) != seen:
+                return  # it changed between the look and now
             self._async[key].add(entry)
         try:
             await asyncio.wait_for(event.wait(), timeout)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from ..storage import executors as executor_store
 from ..storage import queues as queue_store
 from ..storage.queues import INTERNAL_QUEUE
 from . import clock
@@ -40,3 +41,31 @@ def recover_dead(runtime: Runtime, executor_ids: list[str]) -> int:
         runtime.wake_queue(INTERNAL_QUEUE)
         runtime.wake_queue(None)
     return count
+
+
+def recover_executors(alias: str, executor_ids: list[str]) -> int:
+    """Re-enqueue the PENDING workflows of these executors from outside a worker (``dbos_recover``)."""
+    count = queue_store.requeue_pending(alias, executor_ids, clock.now_ms())
+    if count:
+        logger.info("Recovery: %d pending workflows of executor(s) %s re-enqueued", count, ", ".join(executor_ids))
+    return count
+
+
+def heartbeat_age(alias: str, executor_id: str) -> float | None:
+    """Seconds since this executor's last heartbeat, or None if it never had one (or was forgotten)."""
+    heartbeat = executor_store.last_heartbeat(alias, executor_id)
+    return None if heartbeat is None else (clock.now_ms() - heartbeat) / 1000
+
+
+def recover_silent_executors(alias: str, worker_timeout: float) -> tuple[list[str], int]:
+    """Re-enqueue the PENDING workflows of every executor silent for ``worker_timeout`` seconds, and forget them.
+
+    Return the executors found dead and how many workflows were re-enqueued.
+    """
+    cutoff = clock.now_ms() - int(worker_timeout * 1000)
+    dead = executor_store.stale(alias, cutoff)
+    if not dead:
+        return [], 0
+    count = recover_executors(alias, dead)
+    executor_store.forget(alias, dead, cutoff)
+    return dead, count

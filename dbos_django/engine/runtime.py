@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from django.db import close_old_connections, connections
 from .. import conf
 from ..error import DBOSException
 from .notifications import CHANNEL_PREFIX, waiters
-from .registry import discover, registry
+from .registry import discover
 
 if TYPE_CHECKING:
     from ..storage.listener import Listener
@@ -41,9 +42,7 @@ class Runtime:
         self.crash_points: dict[str, int] = {}
         self.alias = settings.database
         self.executor_id = settings.executor_id
-        self.application_version = settings.application_version or registry.source_hash(
-            settings.application_name
-        )
+        self.application_version = settings.version()
         self.pool = ThreadPoolExecutor(settings.max_threads, thread_name_prefix="dbos-workflow")
         self._active: dict[str, Future[Any]] = {}
         self._done = threading.Condition()
@@ -54,6 +53,7 @@ class Runtime:
         self._futures: set[Future[Any]] = set()
         self._contexts: dict[str, WorkflowContext] = {}
         self.stopped = False
+        self.pid = os.getpid()
         self.dispatcher: Dispatcher | None = None
         self.listener: Listener | None = None
         self.heartbeat: Heartbeat | None = None
@@ -221,6 +221,7 @@ _lock = threading.Lock()
 
 def current() -> Runtime:
     """The launched runtime; raise if ``DBOS.launch()`` was not called."""
+    _relaunch_after_fork()
     if _runtime is None:
         raise DBOSException(
             "DBOS is not launched: call DBOS.launch() (or run `manage.py dbos_worker`) before running workflows"
@@ -229,7 +230,43 @@ def current() -> Runtime:
 
 
 def get() -> Runtime | None:
+    _relaunch_after_fork()
     return _runtime
+
+
+# Forking servers (gunicorn --preload, a runtime started in a master's ready()): threads do not
+# survive fork(), and a connection shared with the parent must never be used (or closed) here.
+_inherited: list[Any] = []  # the parent's connections: kept referenced, so nothing closes them
+
+
+def _forget_connections_after_fork() -> None:
+    if _runtime is None:
+        return
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None:
+            _inherited.append(conn.connection)
+            conn.connection = None
+    from . import aio
+
+    aio.forget_pools_after_fork()
+
+
+def _relaunch_after_fork() -> None:
+    """In a forked child, replace the parent's runtime by a fresh one (same settings and queues)."""
+    global _runtime
+    inherited = _runtime
+    if inherited is None or inherited.pid == os.getpid():
+        return
+    with _lock:
+        if _runtime is inherited:
+            _inherited.append(inherited)  # its threads are gone; its objects must not be finalized here
+            _runtime = None
+            logger.info("Forked process %d: starting a fresh DBOS runtime", os.getpid())
+    if not inherited.testing:
+        launch(inherited.queue_names)
+
+
+os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
 def launch(queues: list[str] | None = None, *, testing: bool = False) -> Runtime:
