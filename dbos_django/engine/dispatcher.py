@@ -154,7 +154,9 @@ class Dispatcher:
     def _schedule(self, queue: Queue, *, busy: bool, again: bool) -> None:
         base = queue.polling_interval_sec
         cap = IDLE_BACKOFF_LISTENING if self.runtime.listening() else IDLE_BACKOFF_POLLING
-        interval = base if busy else min(self._interval.get(queue.name, base) * 1.5, base * cap)
+        limited = queue.limiter is not None or queue.partition_limiter is not None
+        # A rate-limited queue may be empty only because its window is used up: keep polling at its pace.
+        interval = base if busy or limited else min(self._interval.get(queue.name, base) * 1.5, base * cap)
         self._interval[queue.name] = interval
         with self._lock:
             self._next_poll[queue.name] = time.monotonic() + interval * random.uniform(0.95, 1.05)

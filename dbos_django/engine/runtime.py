@@ -101,6 +101,12 @@ class Runtime:
         if self.dispatcher is not None:
             self.dispatcher.wake(queue_name)
 
+    def count_running(self, future: Future[Any]) -> Future[Any]:
+        """Count a workflow running outside the pool (an async one, on the loop) against the thread bound."""
+        self._futures.add(future)
+        future.add_done_callback(self._futures.discard)
+        return future
+
     def free_slots(self) -> int:
         """Threads of the pool not running a workflow."""
         return self.settings.max_threads - len(self._futures)
@@ -167,10 +173,7 @@ class Runtime:
             finally:
                 close_old_connections()
 
-        future = self.pool.submit(unit)
-        self._futures.add(future)
-        future.add_done_callback(self._futures.discard)
-        return future
+        return self.count_running(self.pool.submit(unit))
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """The background event loop running async workflows started from sync code or recovery."""

@@ -92,7 +92,9 @@ def _idle(runtime: rt.Runtime, queues: list[str] | None) -> bool:
     dispatcher = runtime.dispatcher
     if dispatcher is None or dispatcher.running_count() or runtime.free_slots() < runtime.settings.max_threads:
         return False
-    return not queue_store.has_work(runtime.alias, queues)
+    # Rows claimed a moment ago are PENDING under our id before they show as running.
+    return not queue_store.has_work(runtime.alias, queues) and not queue_store.owns_pending(runtime.alias,
+                                                                                           runtime.executor_id)
 
 
 def _drain(runtime: rt.Runtime, grace_period: float) -> int:
@@ -103,8 +105,9 @@ def _drain(runtime: rt.Runtime, grace_period: float) -> int:
         time.sleep(0.1)
     left = runtime.settings.max_threads - runtime.free_slots()
     rt.destroy()
-    if left:
-        count = queue_store.requeue_pending(runtime.alias, [runtime.executor_id], clock.now_ms())
+    # Whatever is still ours (running past the grace period, or claimed as we stopped) goes back to the queues.
+    count = queue_store.requeue_pending(runtime.alias, [runtime.executor_id], clock.now_ms())
+    if count:
         logger.warning("Grace period over: %d workflows still running were re-enqueued for other workers", count)
     from ..models import Executor
 

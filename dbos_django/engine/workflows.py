@@ -348,7 +348,8 @@ def _launch(runtime: rt.Runtime, wf: WorkflowContext, info: WorkflowInfo, args: 
         runtime.inline.append((wf, info, args, kwargs))
         return runtime.running(wf.workflow_id)  # type: ignore[return-value]
     if info.is_async:
-        return asyncio.run_coroutine_threadsafe(execute_async(wf, info, args, kwargs), runtime.loop())
+        return runtime.count_running(asyncio.run_coroutine_threadsafe(execute_async(wf, info, args, kwargs),
+                                                                      runtime.loop()))  # fmt: skip
     return runtime.submit(execute, wf, info, args, kwargs)
 
 

@@ -248,6 +248,12 @@ def has_work(alias: str, queues: list[str] | None) -> bool:
     return conns.run(alias, lambda conn: query.exists())
 
 
+def owns_pending(alias: str, executor_id: str) -> bool:
+    """Does this executor hold PENDING workflows?"""
+    query = Workflow.objects.using(alias).filter(status="PENDING", executor_id=executor_id)
+    return conns.run(alias, lambda conn: query.exists())
+
+
 def requeue_pending(alias: str, executor_ids: list[str], now_ms: int, *, version: str | None = None) -> int:
     """Hand the PENDING workflows of these executors to the internal queue (recovery); return how many.
 
