@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from ._postgres import postgres_only
+
 CREATE = """
 CREATE OR REPLACE FUNCTION dbos_message_notify() RETURNS trigger AS $$
 BEGIN
@@ -40,16 +42,6 @@ DROP FUNCTION IF EXISTS dbos_stream_notify();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("dbos_django", "0004_messages")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgres_only(CREATE, DROP)]
