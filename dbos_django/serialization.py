@@ -12,6 +12,7 @@ import base64
 import json
 import math
 import pickle
+import pickletools
 from typing import Any
 
 from .error import DBOSSerializationError, PortableWorkflowError
@@ -123,13 +124,35 @@ class DefaultSerializer(JSONSerializer):
         return super().deserialize_error(text)
 
 
+def _peek(data: bytes) -> str | None:
+    """The class and first strings of a pickle, read from its opcodes: nothing is imported or run."""
+    strings: list[str] = []
+    names: list[str] = []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name in ("GLOBAL", "INST") and isinstance(arg, str):
+                names.append(arg.replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                names.append(f"{strings[-2]}.{strings[-1]}")
+                del strings[-2:]
+            elif isinstance(arg, str) and "UNICODE" in op.name:
+                strings.append(arg)
+    except Exception:
+        return None
+    return f"<pickled {names[0]}: {', '.join(map(repr, strings[:3]))}>" if names else None
+
+
 def describe(text: str | None) -> str:
     """Render a stored value for people (admin, commands) without ever unpickling it."""
     if text is None:
         return ""
     if text.startswith(PICKLE_PREFIX):
         size = len(text) - len(PICKLE_PREFIX)
-        return f"<pickled Python object, {size * 3 // 4 - text[-2:].count('=')} bytes>"
+        try:
+            peeked = _peek(base64.b64decode(text[len(PICKLE_PREFIX) :]))
+        except ValueError:
+            peeked = None
+        return peeked or f"<pickled Python object, {size * 3 // 4 - text[-2:].count('=')} bytes>"
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:

@@ -313,7 +313,7 @@ def test_describe_never_unpickles() -> None:
     UNPICKLED.clear()
     description = describe(text)
     assert UNPICKLED == []
-    assert description.startswith("<pickled Python object, ")
+    assert description.startswith("<pickled ")  # described from its opcodes, not run
     # The object is real: deserializing it does have the side effect.
     assert DEFAULT.deserialize(text) == "unpickled!"
     assert UNPICKLED == ["unpickled!"]
@@ -376,3 +376,9 @@ def test_for_tag_json_reads_with_the_json_serializer() -> None:
 def test_for_tag_of_an_unknown_tag_raises_TypeError(tag: str) -> None:
     with pytest.raises(TypeError, match=f"^Serialization {tag} is not available$"):
         for_tag(tag, DEFAULT)
+
+
+def test_describe_names_a_pickled_error_and_its_message_without_unpickling_it() -> None:
+    assert describe(DEFAULT.serialize_error(RuntimeError("payment provider unavailable"))) == (
+        "<pickled builtins.RuntimeError: 'payment provider unavailable'>"
+    )

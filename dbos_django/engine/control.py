@@ -96,3 +96,13 @@ def wait_first(handles: Sequence[Any], *, polling_interval_sec: float = 1.0) -> 
         else:
             time.sleep(delay)
         delay = min(delay * 2, polling_interval_sec)
+
+
+def move_to_current_version(workflow_ids: list[str]) -> int:
+    """Let this deployment's workers run workflows pinned to an old version; they continue from their last step."""
+    version = conf.get().version()
+    moved = store.move_to_version(_alias(), workflow_ids, version, clock.now_ms())
+    runtime = rt.get()
+    if runtime is not None:
+        runtime.wake_queue(None)
+    return moved

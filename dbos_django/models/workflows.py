@@ -90,6 +90,28 @@ class Workflow(models.Model):
                 fields=["queue_name", "started_at"], condition=Q(started_at__isnull=False), name="dbos_wf_started_idx"
             ),
             models.Index(fields=["delay_until_epoch_ms"], condition=Q(status="DELAYED"), name="dbos_wf_delayed_idx"),
+            # The admin's filters, each in the list's order (newest first, then by id): these columns follow
+            # time (a worker, a version, a queue is used for a while), so a walk of dbos_wf_created_idx to
+            # find a filter's rows could read most of the table, and the planner takes that walk unless an
+            # index gives the whole order. SUCCESS, the bulk of the table, is left out of the status index:
+            # its rows are found by the walk, and finishing a workflow adds no entry there.
+            models.Index(fields=["status", "created_at", "workflow_id"], condition=~Q(status="SUCCESS"),
+                         name="dbos_wf_status_idx"),
+            models.Index(fields=["name", "created_at", "workflow_id"], name="dbos_wf_name_idx"),
+            models.Index(fields=["queue_name", "created_at", "workflow_id"], condition=Q(queue_name__isnull=False),
+                         name="dbos_wf_queue_idx"),
+            models.Index(fields=["executor_id", "created_at", "workflow_id"], condition=Q(executor_id__isnull=False),
+                         name="dbos_wf_executor_idx"),
+            models.Index(fields=["application_version", "created_at", "workflow_id"],
+                         condition=Q(application_version__isnull=False), name="dbos_wf_version_idx"),
+        ]
+        # The admin's workflow actions (delete is Django's own delete permission).
+        permissions = [
+            ("cancel_workflow", "Can cancel workflows"),
+            ("resume_workflow", "Can resume workflows"),
+            ("restart_workflow", "Can restart workflows"),
+            ("fork_workflow", "Can fork workflows from a step"),
+            ("move_workflow", "Can run workflows pinned to an old version on the current version"),
         ]
         constraints = [
             models.UniqueConstraint(

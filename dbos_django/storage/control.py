@@ -99,3 +99,31 @@ def first_done(alias: str, workflow_ids: list[str]) -> str | None:
     """One of the workflows that is no longer waiting or running, if any."""
     query = Workflow.objects.using(alias).filter(workflow_id__in=workflow_ids).exclude(status__in=WAITING)
     return conns.run(alias, lambda c: query.values_list("workflow_id", flat=True).first())
+
+
+def move_to_version(alias: str, workflow_ids: list[str], version: str, now_ms: int) -> int:
+    """Give waiting or stranded workflows another application version; PENDING ones go back to a queue."""
+
+    def op(conn: BaseDatabaseWrapper) -> int:
+        with transaction.atomic(using=alias):
+            rows = Workflow.objects.using(alias).filter(workflow_id__in=workflow_ids)
+            moved = rows.filter(status__in=("ENQUEUED", "DELAYED")).update(application_version=version,
+                                                                           updated_at=now_ms)  # fmt: skip
+            pending = rows.filter(status="PENDING")
+            moved += pending.filter(queue_name=None).update(
+                application_version=version, status="ENQUEUED", queue_name=INTERNAL_QUEUE, started_at=None,
+                updated_at=now_ms)  # fmt: skip
+            return moved + pending.update(application_version=version, status="ENQUEUED", started_at=None,
+                                          updated_at=now_ms)  # fmt: skip
+
+    return conns.run(alias, op, what="moving workflows to another application version")
+
+
+def stranded_versions(alias: str, live_versions: set[str]) -> dict[str, int]:
+    """Waiting or running workflows pinned to a version no live worker runs: version -> how many."""
+    from django.db.models import Count
+
+    query = (Workflow.objects.using(alias).filter(status__in=WAITING, application_version__isnull=False)
+             .exclude(application_version__in=live_versions).values("application_version")
+             .annotate(n=Count("pk")).order_by("application_version")[:20])  # fmt: skip
+    return conns.run(alias, lambda c: {row["application_version"]: row["n"] for row in query})
