@@ -329,3 +329,14 @@ def test_the_async_twins(dbos):
         return result, event, events, values
 
     assert asyncio.run(main()) == ("msg", "v", {"k": "v"}, [1])
+
+
+def test_a_change_between_a_look_and_the_wait_is_not_missed():
+    from dbos_django.engine.notifications import Waiters
+
+    waiters = Waiters()
+    seen = waiters.version("k")  # look at the database...
+    waiters.notify("k")  # ...a message arrives before the wait begins...
+    started = time.monotonic()
+    waiters.wait("k", seen, timeout=5)  # ...and the wait returns at once
+    assert time.monotonic() - started < 1

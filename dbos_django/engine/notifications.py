@@ -13,6 +13,9 @@ import threading
 from collections import defaultdict
 
 
+MAX_KEYS = 100_000
+
+
 class Waiters:
     """Versions of keys like ``"msg:<workflow>::<topic>"``, and the threads and tasks waiting on them."""
 
@@ -23,8 +26,13 @@ class Waiters:
         self._async: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = defaultdict(set)
 
     def version(self, key: str) -> tuple[int, int]:
+        """Where ``key`` stands now; from here on every change of it is counted (so none is missed)."""
         with self._cond:
-            return self._versions.get(key, 0), self._epoch
+            if key not in self._versions and len(self._versions) >= MAX_KEYS:
+                self._versions.clear()  # forgetting every key is safe: the new epoch wakes every waiter
+                self._epoch += 1
+                self._cond.notify_all()
+            return self._versions.setdefault(key, 0), self._epoch
 
     def notify(self, key: str | None) -> None:
         """``key`` changed (None: anything may have changed)."""
