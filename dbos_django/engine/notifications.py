@@ -12,7 +12,6 @@ import asyncio
 import threading
 from collections import defaultdict
 
-
 MAX_KEYS = 100_000
 
 
