@@ -1,11 +1,14 @@
 """Run dbos_django and DBOS side by side and print a markdown table of medians.
 
     python bench.py [--rounds 5] [--n 200] [--warmup 20] [--db postgres,sqlite] [--workload a,b,c,d]
-                    [--only core|queue] [--queue-args "--rounds 3 --part throughput"]
+                    [--only core|queue|messaging] [--queue-args "--rounds 3 --part throughput"]
+                    [--messaging-args "--part latency"]
 
-Two suites: the core benchmark (this file: sequential workflows, one process) and then the queue
+Three suites: the core benchmark (this file: sequential workflows, one process), then the queue
 benchmarks (``queue_bench.py``: worker processes draining a queue, latency, memory; run as a
-subprocess with ``--queue-args``). ``--only`` runs one of them; the other options are the core's.
+subprocess with ``--queue-args``), then the messaging benchmarks (``messaging_bench.py``: send → recv
+latency across processes, recv throughput; ``--messaging-args``). ``--only`` runs one of them; the
+other options are the core's.
 
 Each (framework, database, workload) measurement is a fresh subprocess (``run_django.py`` or
 ``run_dbos.py``): DBOS is a process-wide singleton and Django settings are process-global.
@@ -41,6 +44,8 @@ import psycopg
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 SCRIPTS = {"django": "run_django.py", "dbos": "run_dbos.py"}
+#: The suites that run as subprocesses after the core one (PostgreSQL only): name -> script.
+SUITES = {"queue": "queue_bench.py", "messaging": "messaging_bench.py"}
 METRICS = ("workflows_per_second", "p50_ms", "p99_ms", "write_txns_per_workflow")
 #: dbos_django must be at least this many times faster than DBOS on (a) on PostgreSQL, and never slower elsewhere.
 TARGET_A_POSTGRES = 2.0
@@ -72,8 +77,10 @@ def parse_args() -> argparse.Namespace:
         help="also put DBOS's SQLite file in WAL mode (it uses SQLite's rollback journal by default)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.md", help="where to write the table")
-    parser.add_argument("--only", choices=("core", "queue"), help="run one suite (default: core, then queue)")
+    parser.add_argument("--only", choices=("core", *SUITES),
+                        help="run one suite (default: core, then queue, then messaging)")  # fmt: skip
     parser.add_argument("--queue-args", default="", help="options of queue_bench.py, as one string")
+    parser.add_argument("--messaging-args", default="", help="options of messaging_bench.py, as one string")
     args = parser.parse_args()
     args.dbs = [d for d in args.db.split(",") if d]
     args.workloads = [w for w in args.workload.split(",") if w]
@@ -305,15 +312,21 @@ def write(path: Path, text: str) -> None:
 
 def main() -> None:
     args = parse_args()
-    if args.only != "queue":
+    if args.only in (None, "core"):
         core(args)
-    if args.only != "core":
-        if not benchlib.pg_available():
-            print(f"PostgreSQL at {benchlib.PG_ADMIN_URL} is not reachable: skipping the queue suite", file=sys.stderr)
-            return
-        command = [sys.executable, str(BENCH_DIR / "queue_bench.py"), *shlex.split(args.queue_args)]
-        env = {**os.environ, "BENCH_COMMAND": _command()}  # what the queue report names as its command
-        sys.exit(subprocess.run(command, cwd=BENCH_DIR, env=env).returncode)
+    codes = [suite(name, args) for name in SUITES if args.only in (None, name)]
+    sys.exit(max(codes, default=0))
+
+
+def suite(name: str, args: argparse.Namespace) -> int:
+    """Run the queue or the messaging suite in a subprocess; return its exit code."""
+    if not benchlib.pg_available():
+        print(f"PostgreSQL at {benchlib.PG_ADMIN_URL} is not reachable: skipping the {name} suite", file=sys.stderr)
+        return 0
+    options = shlex.split(getattr(args, f"{name}_args"))
+    command = [sys.executable, str(BENCH_DIR / SUITES[name]), *options]
+    env = {**os.environ, "BENCH_COMMAND": _command()}  # what the suite's report names as its command
+    return subprocess.run(command, cwd=BENCH_DIR, env=env).returncode
 
 
 def core(args: argparse.Namespace) -> None:
