@@ -44,6 +44,8 @@ test-311:
 	$(MAKE) --no-print-directory VENV=.venv-311 BASE_PYTHON=python3 venv
 	DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" DBOS_TEST_PG_NAME=test_dbos_django_311 \
 	  .venv-311/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	# The django.tasks backend through the backport, on SQLite too.
+	env -u DATABASE_URL .venv-311/bin/python -m pytest tests/test_tasks.py $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check dbos_django tests example_project
