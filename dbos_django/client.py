@@ -14,13 +14,13 @@ from typing import Any, Literal, TypedDict
 
 from . import conf
 from .context_managers import SetWorkflowID, SetWorkflowTimeout
-from .engine import control, introspection, messaging
+from .engine import arguments, control, introspection, messaging
 from .engine.aio import db, wait_in_thread
 from .engine.context import EnqueueOptions as Options
 from .engine.context import options, options_scope
 from .engine.enqueue import Target, enqueue_id
 from .engine.handles import WorkflowHandle, WorkflowHandleAsync
-from .error import DBOSNonExistentWorkflowError
+from .error import DBOSInvalidArgumentError, DBOSNonExistentWorkflowError
 from .storage.listing import Filters
 from .types import StepInfo, WorkflowStatus
 
@@ -147,6 +147,11 @@ class DBOSClient:
 
 def _enqueue(opts: EnqueueOptions, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """Enqueue by name, with the options given (client enqueues are pinned to no version unless asked)."""
+    if not isinstance(opts, dict):
+        raise DBOSInvalidArgumentError(f"Invalid enqueue options {opts!r}: pass a dict with at least "
+                                       "'workflow_name' and 'queue_name'")  # fmt: skip
+    arguments.text(opts.get("workflow_name"), "workflow_name")
+    arguments.text(opts.get("queue_name"), "queue_name")
     target = Target(opts["workflow_name"], args, opts.get("class_name"), opts.get("instance_name"))
     engine_options = Options(
         deduplication_id=opts.get("deduplication_id"), priority=opts.get("priority"),

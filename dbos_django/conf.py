@@ -12,6 +12,7 @@
         "WORKER_TIMEOUT": 60.0,             # a worker silent this long is dead: its workflows are recovered
         "LOG_LEVEL": None,                  # level of the "dbos_django" logger, if set
         "ENABLE_PATCHING": False,           # DBOS.patch(): one version for every deploy, branches by patch
+        "MAX_PAYLOAD_BYTES": 4194304,       # largest serialized value stored (inputs, outputs, messages...); None: no limit
     }
 
 ``DBOS(config={...})`` (DBOS's own way) overrides these until ``DBOS.destroy()``.
@@ -47,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_TIMEOUT": 60.0,
     "LOG_LEVEL": None,
     "ENABLE_PATCHING": False,
+    "MAX_PAYLOAD_BYTES": 4 * 1024 * 1024,
 }
 PATCHING_VERSION = "PATCHING_ENABLED"
 
@@ -70,6 +72,7 @@ class DBOSSettings:
     worker_timeout: float
     log_level: str | None
     enable_patching: bool = False
+    max_payload_bytes: int | None = DEFAULTS["MAX_PAYLOAD_BYTES"]
 
     def version(self) -> str:
         """The application version: pinned, or DBOS's for patching, or a hash of the workflows' source."""
@@ -129,6 +132,9 @@ def problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
         found.append(("SERIALIZER", str(exc)))
     if not isinstance(merged["ENABLE_PATCHING"], bool):
         found.append(("ENABLE_PATCHING", f"must be True or False, not {merged['ENABLE_PATCHING']!r}"))
+    limit = merged["MAX_PAYLOAD_BYTES"]
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        found.append(("MAX_PAYLOAD_BYTES", f"must be None (no limit) or a positive number of bytes, not {limit!r}"))
     level = merged["LOG_LEVEL"]
     if level is not None and level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         found.append(("LOG_LEVEL", f"must be None or a logging level name, not {level!r}"))
@@ -170,6 +176,7 @@ def get() -> DBOSSettings:
             worker_timeout=float(merged["WORKER_TIMEOUT"]),
             log_level=merged["LOG_LEVEL"],
             enable_patching=merged["ENABLE_PATCHING"],
+            max_payload_bytes=merged["MAX_PAYLOAD_BYTES"],
         )
     return _cached
 

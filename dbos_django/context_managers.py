@@ -5,17 +5,16 @@ from __future__ import annotations
 import dataclasses
 from types import TracebackType
 
+from .engine import arguments
 from .engine.context import AssignedID, EnqueueOptions, options, options_scope
-from .error import DBOSException
 
 
 class SetWorkflowID:
     """Give the first workflow started in the block this id (its idempotency key)."""
 
     def __init__(self, workflow_id: str) -> None:
-        if not isinstance(workflow_id, str) or not workflow_id.strip():
-            raise DBOSException(f"Invalid workflow ID {workflow_id!r}: it must be a non-empty string")
-        self.workflow_id = workflow_id
+        """Raise ``DBOSInvalidArgumentError`` unless the id is a non-empty string."""
+        self.workflow_id = arguments.workflow_id(workflow_id)
 
     _scope: object
 
@@ -60,8 +59,9 @@ class SetWorkflowTimeout:
     """
 
     def __init__(self, workflow_timeout_sec: float | None) -> None:
-        if workflow_timeout_sec is not None and not workflow_timeout_sec > 0:
-            raise DBOSException(f"Invalid workflow timeout {workflow_timeout_sec!r}: it must be a positive number of seconds")
+        """Raise ``DBOSInvalidArgumentError`` unless the timeout is None or a positive, finite number of seconds."""
+        if workflow_timeout_sec is not None:
+            arguments.positive_seconds(workflow_timeout_sec, "workflow timeout")
         self.workflow_timeout_sec = workflow_timeout_sec
 
     def __enter__(self) -> SetWorkflowTimeout:

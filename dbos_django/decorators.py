@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from . import conf
-from .engine import steps, transactions, workflows
+from .engine import arguments, steps, transactions, workflows
 from .engine.aio import loop_running, run_blocking_off_loop
 from .engine.context import current_step, in_workflow_body
 from .engine.registry import WorkflowInfo, registry
@@ -35,8 +35,8 @@ def workflow_call(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Work
 
 def workflow(*, name: str | None = None, max_recovery_attempts: int | None = 100) -> Callable[[Callable[P, R]], Callable[P, R]]:  # fmt: skip
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        if max_recovery_attempts is not None and max_recovery_attempts < 0:
-            raise DBOSException(f"max_recovery_attempts must be None or >= 0, not {max_recovery_attempts}")
+        if max_recovery_attempts is not None:
+            arguments.integer(max_recovery_attempts, "max_recovery_attempts", minimum=0)
         info = WorkflowInfo(name=name or func.__qualname__, func=func,
                             is_async=inspect.iscoroutinefunction(func),
                             max_recovery_attempts=max_recovery_attempts)  # fmt: skip

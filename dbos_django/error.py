@@ -197,6 +197,26 @@ class DBOSSerializationError(DBOSException, TypeError):
         super().__init__(message, 26)
 
 
+class DBOSPayloadTooLargeError(DBOSSerializationError):
+    """A serialized value is larger than ``DBOS["MAX_PAYLOAD_BYTES"]``; nothing was written."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{what} is {size} bytes once serialized, over the limit of {limit} bytes "
+            "(DBOS['MAX_PAYLOAD_BYTES']): store the data elsewhere (a model, a file) and pass a reference to it"
+        )
+        self.what = what
+        self.size = size
+        self.limit = limit
+
+
+class DBOSInvalidArgumentError(DBOSException, ValueError):
+    """An argument of a DBOS call is invalid (the message names it); nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 class PortableWorkflowError(Exception):
     """What a JSON-serialized error reads back as: its class name and message."""
 

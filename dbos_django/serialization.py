@@ -15,9 +15,10 @@ import pickle
 import pickletools
 from typing import Any
 
-from .error import DBOSSerializationError, PortableWorkflowError
+from .error import DBOSPayloadTooLargeError, DBOSSerializationError, PortableWorkflowError
 
 PICKLE_PREFIX = "pickle:"
+UTF8_MAX_BYTES = 4  # per character: a text this many times shorter than the limit fits without measuring
 
 
 def _is_plain_json(value: Any, depth: int = 0) -> bool:
@@ -122,6 +123,37 @@ class DefaultSerializer(JSONSerializer):
                 return value
             return Exception(repr(value))
         return super().deserialize_error(text)
+
+
+def within_limit(text: str, what: str) -> str:
+    """Return ``text`` if it fits ``DBOS["MAX_PAYLOAD_BYTES"]``; raise ``DBOSPayloadTooLargeError`` naming ``what``."""
+    from . import conf
+
+    limit = conf.get().max_payload_bytes
+    if limit is None or len(text) * UTF8_MAX_BYTES <= limit:
+        return text
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise DBOSPayloadTooLargeError(what, size, limit)
+    return text
+
+
+def store_value(serializer: Serializer, value: Any, what: str) -> str:
+    """Serialize a value for storage; raise ``DBOSSerializationError`` (or its subclass for size) naming ``what``."""
+    return within_limit(serializer.serialize(value), what)
+
+
+def store_error(serializer: Serializer, error: BaseException, what: str) -> tuple[str, BaseException]:
+    """Serialize an error for storage; return the text and the error it stands for.
+
+    An error too large to store is replaced by a ``DBOSPayloadTooLargeError`` naming it, so the
+    execution that raised it and a later replay raise the same kind of error.
+    """
+    text = serializer.serialize_error(error)
+    try:
+        return within_limit(text, f"{what} ({type(error).__name__})"), error
+    except DBOSPayloadTooLargeError as too_large:
+        return serializer.serialize_error(too_large), too_large
 
 
 def _peek(data: bytes) -> str | None:

@@ -15,6 +15,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import CaptureQueriesContext
 
 from dbos_django.engine import clock, retention
+from dbos_django.engine.queue_admin import register as register_queue
 from dbos_django.models import (
     Executor,
     Message,
@@ -189,6 +190,7 @@ def test_cancel_leaves_a_finished_workflow_as_is(db):
 
 def test_resume_puts_a_cancelled_workflow_back_on_a_queue(db):
     row("stopped", status="CANCELLED", output=None)
+    register_queue("q1")  # the queue it goes back on must exist
     assert run("dbos_workflows", "resume", "stopped") == f"Resumed workflow stopped on queue {INTERNAL_QUEUE}\n"
     run("dbos_workflows", "resume", "stopped", "--queue", "q1")
     assert Workflow.objects.values_list("status", "queue_name").get(pk="stopped") == ("ENQUEUED", "q1")
@@ -204,6 +206,7 @@ def test_fork_prints_the_new_id_and_copies_the_steps_before_the_given_one(db):
     row("orig")
     for function_id in (1, 2, 3):
         step("orig", function_id, output=str(function_id))
+    register_queue("q1")
     new_id = run("dbos_workflows", "fork", "orig", "--step", "3", "--app-version", "v9", "--queue", "q1").strip()
     fork = Workflow.objects.get(pk=new_id)
     assert (fork.forked_from, fork.status, fork.application_version) == ("orig", "ENQUEUED", "v9")

@@ -10,6 +10,7 @@ import pytest
 
 from dbos_django import DBOS
 from dbos_django.conf import get as get_settings
+from dbos_django.error import DBOSWorkflowFunctionNotFoundError
 from dbos_django.models import TERMINAL_STATUSES, StepOutput, Workflow
 from dbos_django.serialization import DefaultSerializer
 from tests.app.models import SideEffect
@@ -108,11 +109,12 @@ def test_a_replay_that_meets_a_different_step_fails_with_unexpected_step(launch)
         DBOS.get_result("rec-6")
 
 
-def test_an_unknown_workflow_name_stays_pending(launch):
+def test_an_unknown_workflow_name_ends_in_error_naming_it(launch):
     crashed("rec-7", "no_such_workflow")
     launch()
-    DBOS.destroy(workflow_completion_timeout_sec=5)
-    assert Workflow.objects.get(workflow_id="rec-7").status == "PENDING"
+    assert wait_for(lambda: finished("rec-7")).status == "ERROR"  # more in test_missing_code.py
+    with pytest.raises(DBOSWorkflowFunctionNotFoundError, match="no workflow named 'no_such_workflow'"):
+        DBOS.get_result("rec-7")
 
 
 def test_a_recorded_step_error_is_replayed_on_recovery(launch):

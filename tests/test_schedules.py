@@ -103,6 +103,7 @@ def test_a_paused_schedule_does_not_fire_and_resumes_from_then(runtime):
 
 
 def test_the_schedule_api_lists_gets_and_deletes(runtime):
+    DBOS.register_queue("reports")  # a schedule's queue must exist
     DBOS.create_schedule(schedule_name="listed", workflow_fn=report, schedule="0 9 * * *", context={"a": 1},
                          cron_timezone="Europe/Paris", queue_name="reports")  # fmt: skip
     [row] = DBOS.list_schedules(schedule_name_prefix="list")

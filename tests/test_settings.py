@@ -93,6 +93,7 @@ def test_the_defaults_are_documented_in_DEFAULTS() -> None:
         "WORKER_TIMEOUT": 60.0,
         "LOG_LEVEL": None,
         "ENABLE_PATCHING": False,
+        "MAX_PAYLOAD_BYTES": 4 * 1024 * 1024,
     }
 
 

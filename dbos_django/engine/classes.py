@@ -78,9 +78,13 @@ def receiver(workflow_id: str, class_name: str | None, config_name: str | None) 
     if config_name is not None:
         instance = registry.instances.get(f"{class_name}/{config_name}")
         if instance is None:
-            raise DBOSWorkflowFunctionNotFoundError(workflow_id, f"no instance {class_name}/{config_name} is registered")
+            raise DBOSWorkflowFunctionNotFoundError(
+                workflow_id, f"no instance {class_name}/{config_name} is registered: create it (a DBOSConfiguredInstance "
+                f"with config name {config_name!r}) before DBOS.launch(), then restart the workflow (or delete it)")
         return (instance,)
     cls = registry.classes.get(class_name)
     if cls is None:
-        raise DBOSWorkflowFunctionNotFoundError(workflow_id, f"no class {class_name} is registered")
+        raise DBOSWorkflowFunctionNotFoundError(
+            workflow_id, f"no class {class_name} is registered: it was removed or renamed, or is not decorated with "
+            "@DBOS.dbos_class() in a module this process imports. Restore it, then restart the workflow (or delete it)")
     return (cls,)

@@ -14,16 +14,29 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from ..error import DBOSInvalidArgumentError
+
 
 def has_seconds(expression: str) -> bool:
     return len(expression.split()) == 6
 
 
 def validate(expression: str, what: str) -> None:
-    """Raise ``ValueError`` naming ``what`` if ``expression`` is not a 5- or 6-field cron expression."""
+    """Raise ``DBOSInvalidArgumentError`` (a ``ValueError``) naming ``what`` unless ``expression`` has 5 or 6 fields."""
     fields = expression.split() if isinstance(expression, str) else []
     if len(fields) not in (5, 6) or not croniter.is_valid(expression, second_at_beginning=len(fields) == 6):
-        raise ValueError(f"Invalid cron expression {expression!r} for {what}: use 5 fields, or 6 with seconds first")
+        raise DBOSInvalidArgumentError(f"Invalid cron expression {expression!r} for {what}: use 5 fields, or 6 with seconds first")
+
+
+def checked_zone(name: object, what: str) -> ZoneInfo:
+    """The time zone ``name`` (None: ``TIME_ZONE``); raise ``DBOSInvalidArgumentError`` naming ``what`` if unknown."""
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise DBOSInvalidArgumentError(f"Invalid time zone {name!r} for {what}: give an IANA name such as 'Europe/Paris'")
+    try:
+        return zone(name)
+    except (ValueError, LookupError) as exc:  # ZoneInfoNotFoundError is a KeyError; a path is a ValueError
+        raise DBOSInvalidArgumentError(f"Unknown time zone {name!r} for {what}: give an IANA name such as "
+                                       "'Europe/Paris'") from exc  # fmt: skip
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import close_old_connections
 
-from ..error import DBOSWorkflowFunctionNotFoundError, MaxRecoveryAttemptsExceededError
+from ..error import DBOSSerializationError, DBOSWorkflowFunctionNotFoundError, MaxRecoveryAttemptsExceededError
 from ..models import DatabaseQueue
 from ..queue import Queue
-from ..serialization import for_tag
 from ..storage import connections as conns
 from ..storage import queues as queue_store
 from ..storage import workflows as wf_store
 from ..storage.queues import INTERNAL_QUEUE
 from ..storage.records import ClaimedWorkflow, StepRecord
-from . import clock
+from . import clock, unrunnable
 from .classes import receiver
 from .context import WorkflowContext
 from .registry import WorkflowInfo, registry
@@ -121,8 +120,8 @@ class Dispatcher:
     def _queues(self) -> dict[str, Queue]:
         now = time.monotonic()
         if now - self._db_queues_at > DB_QUEUES_REFRESH_SECONDS:
-            self._db_queues = {row.name: _db_queue(row) for row in
-                               conns.run(self.runtime.alias, lambda c: list(DatabaseQueue.objects.using(self.runtime.alias)))}  # fmt: skip
+            self._db_queues = _db_queues(conns.run(self.runtime.alias,
+                                                   lambda c: list(DatabaseQueue.objects.using(self.runtime.alias))))  # fmt: skip
             self._db_queues_at = now
         found = {**self._db_queues, **registry.queues}  # a queue declared in code wins
         if self.queue_names is not None:
@@ -228,10 +227,13 @@ Prepared = tuple[WorkflowContext, WorkflowInfo, tuple[Any, ...], dict[str, Any]]
 
 
 def prepare_claimed(runtime: Runtime, row: ClaimedWorkflow, recorded: dict[int, StepRecord]) -> Prepared | None:
-    """The context and arguments to run a claimed workflow; None (after ending it if need be) if it may not run."""
-    info = registry.workflow(row.name)
+    """The context and arguments to run a claimed workflow; None (after ending it if need be) if it may not run.
+
+    A workflow whose code is missing here, or whose inputs cannot be read, ends in ERROR saying why.
+    """
+    info = unrunnable.workflow_for(row)
     if info is None:
-        logger.error("%s", DBOSWorkflowFunctionNotFoundError(row.workflow_id, f"no workflow named {row.name}"))
+        unrunnable.fail(runtime, row, unrunnable.missing_function(runtime, row))
         return None
     limit = info.max_recovery_attempts
     if limit is not None and row.recovery_attempts > limit + 1:
@@ -239,18 +241,29 @@ def prepare_claimed(runtime: Runtime, row: ClaimedWorkflow, recorded: dict[int, 
         runtime.notify_done()
         logger.error("%s", MaxRecoveryAttemptsExceededError(row.workflow_id, limit))
         return None
-    serializer = for_tag(row.serialization, runtime.settings.serializer)
-    inputs = serializer.deserialize(row.inputs) if row.inputs else {"args": [], "kwargs": {}}
     try:
+        serializer = unrunnable.serializer_for(runtime, row)
+        inputs = unrunnable.inputs_of(serializer, row)
         bound = receiver(row.workflow_id, row.class_name, row.config_name)
-    except DBOSWorkflowFunctionNotFoundError as exc:
-        logger.error("%s", exc)
+    except (DBOSSerializationError, DBOSWorkflowFunctionNotFoundError) as exc:
+        unrunnable.fail(runtime, row, exc)
         return None
     wf = WorkflowContext(
         workflow_id=row.workflow_id, name=info.name, runtime=runtime, alias=runtime.alias, serializer=serializer,
         recorded=recorded, deadline_ms=row.workflow_deadline_epoch_ms, epoch=row.owner_epoch, quiet=True,
     )  # fmt: skip
     return wf, info, (*bound, *inputs["args"]), inputs["kwargs"]
+
+
+def _db_queues(rows: list[DatabaseQueue]) -> dict[str, Queue]:
+    """The queues stored in the database; a row with invalid limits (written by hand) is skipped, and said so."""
+    found = {}
+    for row in rows:
+        try:
+            found[row.name] = _db_queue(row)
+        except ValueError as exc:
+            logger.error("Queue %r stored in the database is not served: %s", row.name, exc)
+    return found
 
 
 def _db_queue(row: DatabaseQueue) -> Queue:

@@ -14,11 +14,11 @@ from django.db import connections, transaction
 
 from .. import conf
 from ..decorators import workflow_call
-from ..error import DBOSException, DBOSQueueDeduplicatedError
+from ..error import DBOSInvalidArgumentError, DBOSQueueDeduplicatedError
 from ..storage import queues as queue_store
 from ..storage import steps as step_store
 from ..storage.records import ExistingWorkflow, NewWorkflow, Owner, StepRecord
-from . import clock
+from . import arguments, clock
 from . import runtime as rt
 from .aio import db
 from .classes import split_receiver
@@ -32,16 +32,24 @@ MAX_PRIORITY = 2**31 - 1
 
 
 def _validate(queue_name: str, opts: EnqueueOptions, partitioned: bool | None) -> None:
-    if opts.priority is not None and not 1 <= opts.priority <= MAX_PRIORITY:
-        raise DBOSException(f"Invalid priority {opts.priority}: priority must be between 1 and {MAX_PRIORITY}")
+    arguments.text(queue_name, "queue name")
+    if opts.priority is not None and (not isinstance(opts.priority, int) or isinstance(opts.priority, bool)
+                                      or not 1 <= opts.priority <= MAX_PRIORITY):  # fmt: skip
+        raise DBOSInvalidArgumentError(f"Invalid priority {opts.priority!r}: priority must be between 1 and {MAX_PRIORITY}")
+    if opts.delay_seconds is not None:
+        arguments.seconds(opts.delay_seconds, "delay_seconds")
+    arguments.optional_text(opts.deduplication_id, "deduplication_id")
+    arguments.optional_text(opts.app_version, "app_version")
+    if opts.queue_partition_key is not None:
+        arguments.key(opts.queue_partition_key, "queue_partition_key")
     if opts.duplication_policy not in ("reject", "return-existing"):
-        raise DBOSException(f"Invalid duplication_policy {opts.duplication_policy!r}: 'reject' or 'return-existing'")
+        raise DBOSInvalidArgumentError(f"Invalid duplication_policy {opts.duplication_policy!r}: 'reject' or 'return-existing'")
     if partitioned and opts.queue_partition_key is None:
-        raise DBOSException(f"Queue {queue_name} is partitioned: set SetEnqueueOptions(queue_partition_key=...)")
+        raise DBOSInvalidArgumentError(f"Queue {queue_name} is partitioned: set SetEnqueueOptions(queue_partition_key=...)")
     if partitioned is False and opts.queue_partition_key is not None:
-        raise DBOSException(f"Queue {queue_name} is not partitioned, but a queue_partition_key was given")
+        raise DBOSInvalidArgumentError(f"Queue {queue_name} is not partitioned, but a queue_partition_key was given")
     if opts.queue_partition_key is not None and opts.deduplication_id is not None:
-        raise DBOSException("Deduplication is not supported on partitioned queues")
+        raise DBOSInvalidArgumentError("Deduplication is not supported on partitioned queues")
 
 
 def application_version(opts: EnqueueOptions) -> str | None:
@@ -109,10 +117,11 @@ def _deduplicated(alias: str, row: NewWorkflow, policy: str) -> str:
 
 
 def enqueue_id(queue_name: str, target: Target, kwargs: dict[str, Any], partitioned: bool | None,
-               opts: EnqueueOptions | None = None) -> str:  # fmt: skip
+               opts: EnqueueOptions | None = None, *, check_queue: bool = False) -> str:  # fmt: skip
     """Enqueue and return the workflow id (the id already holding the dedup id, with 'return-existing').
 
     Raise ``LookupError`` instead of ``DBOSQueueDeduplicatedError`` when ``opts`` come from the debouncer.
+    ``check_queue`` refuses a queue neither declared in code nor stored in the database.
     """
     opts = opts or options().enqueue or EnqueueOptions()
     _validate(queue_name, opts, partitioned)
@@ -124,6 +133,8 @@ def enqueue_id(queue_name: str, target: Target, kwargs: dict[str, Any], partitio
         if recorded is not None:
             replay(parent, function_id, target.name, recorded)
             return recorded.child_workflow_id or ""
+    if check_queue:
+        arguments.known_queue(queue_name)
     default_id = f"{parent.workflow_id}-{function_id}" if parent else str(uuid.uuid4())
     row = _row(queue_name, target, kwargs, assigned or default_id, opts, parent)
     alias = parent.alias if parent else conf.get().database
@@ -157,13 +168,14 @@ def _wake(alias: str, queue_name: str) -> None:
 
 
 def enqueue(queue_name: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
-            partitioned: bool | None = None) -> WorkflowHandle[Any]:  # fmt: skip
-    """Enqueue ``func`` on a queue; return a handle on it."""
+            partitioned: bool | None = None, check_queue: bool = True) -> WorkflowHandle[Any]:  # fmt: skip
+    """Enqueue ``func`` on a queue; return a handle on it. Raise ``DBOSInvalidArgumentError`` for an unknown queue."""
     info, args = workflow_call(func, args)
-    return WorkflowHandle(enqueue_id(queue_name, Target.of(info, args), kwargs, partitioned))
+    return WorkflowHandle(enqueue_id(queue_name, Target.of(info, args), kwargs, partitioned, check_queue=check_queue))
 
 
 async def enqueue_async(queue_name: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-                        *, partitioned: bool | None = None) -> WorkflowHandleAsync[Any]:  # fmt: skip
+                        *, partitioned: bool | None = None, check_queue: bool = True) -> WorkflowHandleAsync[Any]:  # fmt: skip
     info, args = workflow_call(func, args)
-    return WorkflowHandleAsync(await db(enqueue_id, queue_name, Target.of(info, args), kwargs, partitioned))
+    return WorkflowHandleAsync(await db(enqueue_id, queue_name, Target.of(info, args), kwargs, partitioned,
+                                        check_queue=check_queue))  # fmt: skip

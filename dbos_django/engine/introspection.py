@@ -14,6 +14,7 @@ from ..storage import steps as step_store
 from ..storage import workflows as wf_store
 from ..storage.listing import Filters
 from ..types import StepInfo, WorkflowStatus
+from . import arguments
 from . import runtime as rt
 from .aio import db
 
@@ -68,6 +69,7 @@ def to_status(row: Workflow, *, load_input: bool = True, load_output: bool = Tru
 
 
 def get_status(workflow_id: str) -> WorkflowStatus | None:
+    arguments.workflow_id(workflow_id)
     row = wf_store.get(_alias(), workflow_id)
     return to_status(row) if row is not None else None
 
@@ -77,6 +79,7 @@ async def get_status_async(workflow_id: str) -> WorkflowStatus | None:
 
 
 def list_steps(workflow_id: str) -> list[StepInfo]:
+    arguments.workflow_id(workflow_id)
     serializer = conf.get().serializer
     return [
         StepInfo(

@@ -19,12 +19,12 @@ from django.db import connections, transaction
 from .. import conf
 from ..error import DBOSException, DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
 from ..models import NULL_TOPIC, TERMINAL_STATUSES
-from ..serialization import Serializer, for_tag
+from ..serialization import Serializer, for_tag, store_value
 from ..storage import messages as store
 from ..storage import steps as step_store
 from ..storage.messages import STREAM_CLOSED
 from ..storage.records import StepRecord
-from . import clock
+from . import arguments, clock
 from . import runtime as rt
 from .aio import db
 from .context import WorkflowContext, current_step, current_workflow, in_workflow_body
@@ -84,6 +84,10 @@ def send(destination_id: str, message: Any, topic: str | None = None, *, idempot
 
 def send_bulk(messages: list[tuple[str, Any, str | None, str | None]], *, step_name: str = "DBOS.send_bulk") -> None:
     """Send several messages in one transaction (one step in a workflow)."""
+    for destination, _, topic, idempotency_key in messages:
+        arguments.workflow_id(destination, "destination workflow ID")
+        _topic(topic)
+        arguments.optional_text(idempotency_key, "idempotency key")
     keys = [m[3] for m in messages if m[3] is not None]
     if len(keys) != len(set(keys)):
         raise DBOSException("send_bulk(): the same idempotency key appears twice in one batch")
@@ -96,11 +100,17 @@ def send_bulk(messages: list[tuple[str, Any, str | None, str | None]], *, step_n
         step = _done(function_id, step_name)
     serializer = _serializer()
     rows = [(f"{key}::{dest}" if key else str(uuid.uuid4()), dest, topic if topic is not None else NULL_TOPIC,
-             serializer.serialize(value), serializer.name()) for dest, value, topic, key in messages]  # fmt: skip
+             store_value(serializer, value, f"The message to workflow {dest}"), serializer.name())
+            for dest, value, topic, key in messages]  # fmt: skip
     alias = wf.alias if wf else _alias()
     store.send(alias, rows, clock.now_ms(), owner=wf.owner if wf else None, step=step)
     for _, dest, topic, _, _ in rows:
         _after_commit(alias, message_key(dest, topic))
+
+
+def _topic(topic: object) -> None:
+    if topic is not None:
+        arguments.key(topic, "topic")
 
 
 def _timeout_end(wf: WorkflowContext, timeout_seconds: float) -> int:
@@ -203,6 +213,8 @@ def recv_plan(topic: str | None, timeout_seconds: float) -> Plan[Any]:
     wf = in_workflow_body()
     if wf is None:
         raise DBOSException("recv() must be called from within a workflow")
+    _topic(topic)
+    arguments.seconds(timeout_seconds, "timeout_seconds")
     function_id, recorded = _step(wf, "DBOS.recv")
     if recorded is not _MISSING:
         wf.reserve()  # the timeout's step number
@@ -228,6 +240,7 @@ def set_event(key: str, value: Any) -> None:
     wf = current_workflow()
     if wf is None:
         raise DBOSException("set_event() must be called from within a workflow or a step")
+    arguments.key(key, "event key")
     step = current_step()
     record = None
     if step is not None:
@@ -237,7 +250,8 @@ def set_event(key: str, value: Any) -> None:
         if recorded is not _MISSING:
             return
         record = _done(function_id, "DBOS.setEvent")
-    store.set_event(wf.alias, wf.workflow_id, key, wf.serializer.serialize(value), wf.serializer.name(), function_id,
+    text = store_value(wf.serializer, value, f"The value of event {key!r} of workflow {wf.workflow_id}")
+    store.set_event(wf.alias, wf.workflow_id, key, text, wf.serializer.name(), function_id,
                     owner=wf.owner if record else None, step=record)  # fmt: skip
     _after_commit(wf.alias, event_key(wf.workflow_id, key))
 
@@ -248,6 +262,9 @@ def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
 
 
 def get_event_plan(workflow_id: str, key: str, timeout_seconds: float) -> Plan[Any]:
+    arguments.workflow_id(workflow_id)
+    arguments.key(key, "event key")
+    arguments.seconds(timeout_seconds, "timeout_seconds")
     wf = in_workflow_body()
     function_id = 0
     if wf is not None:
@@ -272,6 +289,7 @@ def get_event_plan(workflow_id: str, key: str, timeout_seconds: float) -> Plan[A
 
 def get_all_events(workflow_id: str) -> dict[str, Any]:
     """The current value of every event of a workflow."""
+    arguments.workflow_id(workflow_id)
     serializer = conf.get().serializer
     return run_internal_step("DBOS.get_events", lambda: {
         key: serializer.deserialize(text) for key, text in store.all_events(_alias(), workflow_id).items()
@@ -284,7 +302,9 @@ def write_stream(key: str, value: Any) -> None:
     wf = current_workflow()
     if wf is None:
         raise DBOSException("write_stream() must be called from within a workflow or a step")
-    _append(wf, key, wf.serializer.serialize(value), "DBOS.writeStream")
+    arguments.key(key, "stream key")
+    _append(wf, key, store_value(wf.serializer, value, f"A value of stream {key!r} of workflow {wf.workflow_id}"),
+            "DBOS.writeStream")
 
 
 def close_stream(key: str) -> None:
@@ -292,6 +312,7 @@ def close_stream(key: str) -> None:
     wf = current_workflow()
     if wf is None:
         raise DBOSException("close_stream() must be called from within a workflow or a step")
+    arguments.key(key, "stream key")
     _append(wf, key, json.dumps(STREAM_CLOSED), "DBOS.closeStream")
 
 
@@ -349,16 +370,37 @@ def _read_one(workflow_id: str, key: str, offset: int, timeout_seconds: float | 
     return _END if text is None else for_tag(None, conf.get().serializer).deserialize(text)
 
 
+def _check_read(workflow_id: str, key: str, offset: int, timeout_seconds: float | None) -> None:
+    arguments.workflow_id(workflow_id)
+    arguments.key(key, "stream key")
+    arguments.integer(offset, "stream offset", minimum=0)
+    if timeout_seconds is not None:
+        arguments.seconds(timeout_seconds, "timeout_seconds")
+
+
 def read_stream(workflow_id: str, key: str, *, offset: int = 0, timeout_seconds: float | None = None) -> Iterator[Any]:
-    """Yield a workflow's stream values in order until it is closed or its writer has ended."""
+    """Yield a workflow's stream values in order until it is closed or its writer has ended.
+
+    The arguments are checked at the call (``DBOSInvalidArgumentError``), before the first value is read.
+    """
+    _check_read(workflow_id, key, offset, timeout_seconds)
+    return _values(workflow_id, key, offset, timeout_seconds)
+
+
+def _values(workflow_id: str, key: str, offset: int, timeout_seconds: float | None) -> Iterator[Any]:
     while (value := drive(_read_one(workflow_id, key, offset, timeout_seconds))) is not _END:
         yield value
         offset += 1
 
 
 # Async twins: the same calls on a worker thread (the context, and so the workflow, comes along).
-async def read_stream_async(workflow_id: str, key: str, *, offset: int = 0,
-                            timeout_seconds: float | None = None) -> AsyncIterator[Any]:  # fmt: skip
+def read_stream_async(workflow_id: str, key: str, *, offset: int = 0,
+                      timeout_seconds: float | None = None) -> AsyncIterator[Any]:  # fmt: skip
+    _check_read(workflow_id, key, offset, timeout_seconds)
+    return _values_async(workflow_id, key, offset, timeout_seconds)
+
+
+async def _values_async(workflow_id: str, key: str, offset: int, timeout_seconds: float | None) -> AsyncIterator[Any]:
     while (value := await drive_async(_read_one(workflow_id, key, offset, timeout_seconds))) is not _END:
         yield value
         offset += 1

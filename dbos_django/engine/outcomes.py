@@ -12,6 +12,7 @@ from ..models import TERMINAL_STATUSES
 from ..serialization import for_tag
 from ..storage import workflows as wf_store
 from ..storage.records import Outcome
+from . import arguments
 from . import runtime as rt
 from .aio import db
 
@@ -87,9 +88,18 @@ async def wait_async(workflow_id: str, polling_interval: float | None = None) ->
         delay = min(delay * 2, interval)
 
 
+def _check(workflow_id: str, polling_interval: float | None) -> None:
+    arguments.workflow_id(workflow_id)
+    if polling_interval is not None:
+        arguments.positive_seconds(polling_interval, "polling_interval_sec")
+
+
 def result(workflow_id: str, polling_interval: float | None = None) -> Any:
+    """Wait for the workflow's outcome (an id nobody started yet is waited for, as DBOS); return it or raise it."""
+    _check(workflow_id, polling_interval)
     return decode(workflow_id, wait(workflow_id, polling_interval))
 
 
 async def result_async(workflow_id: str, polling_interval: float | None = None) -> Any:
+    _check(workflow_id, polling_interval)
     return decode(workflow_id, await wait_async(workflow_id, polling_interval))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import conf
+from ..error import DBOSInvalidArgumentError
 from ..models import DatabaseQueue
 from ..queue import Limiter, Queue
 from ..storage import connections as conns
@@ -20,7 +21,7 @@ def register(name: str, *, concurrency: int | None = None, global_concurrency: i
              on_conflict: str = "update_if_latest_version", **deprecated: Any) -> Queue:  # fmt: skip
     """Validate the limits as ``Queue`` does, then upsert the queue's row."""
     if on_conflict not in ON_CONFLICT:
-        raise ValueError(f"on_conflict must be one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}")
+        raise DBOSInvalidArgumentError(f"on_conflict must be one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}")
     queue = Queue(name, concurrency, limiter, global_concurrency=global_concurrency,
                   worker_concurrency=worker_concurrency, partition_concurrency=partition_concurrency,
                   partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,

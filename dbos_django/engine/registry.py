@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..error import DBOSConflictingRegistrationError
+from ..error import DBOSConflictingRegistrationError, DBOSInvalidArgumentError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,7 +50,7 @@ class Registry:
     def add_queue(self, queue: Any) -> None:
         with self.lock:
             if queue.name in self.queues:
-                raise Exception(f"Queue {queue.name} has already been declared")
+                raise DBOSInvalidArgumentError(f"Queue {queue.name} has already been declared")
             self.queues[queue.name] = queue
 
     def add_class(self, name: str, cls: type) -> None:

@@ -11,8 +11,9 @@ from .. import conf
 from ..decorators import workflow_call
 from ..error import DBOSException
 from ..models import Schedule
+from ..serialization import store_value
 from ..storage import schedules as store
-from . import clock, cron
+from . import arguments, clock, cron
 from .context import in_workflow_body
 from .handles import WorkflowHandle
 from .registry import registry
@@ -67,11 +68,14 @@ def scheduled(expression: str) -> Callable[[Callable[..., Any]], Callable[..., A
 
 def _row(name: str, workflow_fn: Callable[..., Any], expression: str, context: Any, automatic_backfill: bool,
          cron_timezone: str | None, queue_name: str | None) -> Schedule:  # fmt: skip
+    arguments.text(name, "schedule name")
     info, _ = workflow_call(workflow_fn, ())
     cron.validate(expression, f"schedule {name}")
-    cron.zone(cron_timezone)  # raises for an unknown zone
+    cron.checked_zone(cron_timezone, f"schedule {name}")
+    if queue_name is not None:
+        arguments.known_queue(queue_name)
     return Schedule(schedule_id=str(uuid.uuid4()), schedule_name=name, workflow_name=info.name, schedule=expression,
-                    context=conf.get().serializer.serialize(context), automatic_backfill=automatic_backfill,
+                    context=store_value(conf.get().serializer, context, f"The context of schedule {name}"), automatic_backfill=automatic_backfill,
                     cron_timezone=cron_timezone, queue_name=queue_name, created_at=clock.now_ms(),
                     application_name=conf.get().application_name, kind="dynamic")  # fmt: skip
 

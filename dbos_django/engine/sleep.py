@@ -6,7 +6,7 @@ import json
 
 from ..storage import steps as step_store
 from ..storage.records import StepRecord
-from . import clock
+from . import arguments, clock
 from .aio import db
 from .context import WorkflowContext, in_workflow_body
 from .steps import replay
@@ -33,7 +33,11 @@ def _remaining(wf: WorkflowContext, end_ms: int) -> float:
 
 
 def sleep(seconds: float) -> None:
-    """Sleep durably inside a workflow body; elsewhere (and in steps) it is a plain sleep."""
+    """Sleep durably inside a workflow body; elsewhere (and in steps) it is a plain sleep.
+
+    ``seconds <= 0`` returns at once (as DBOS); a value that is not a finite number raises ``DBOSInvalidArgumentError``.
+    """
+    arguments.seconds(seconds, "sleep duration")
     wf = in_workflow_body()
     if wf is None:
         clock.get().sleep(seconds)
@@ -48,6 +52,7 @@ def sleep(seconds: float) -> None:
 
 
 async def sleep_async(seconds: float) -> None:
+    arguments.seconds(seconds, "sleep duration")
     wf = in_workflow_body()
     if wf is None:
         await clock.get().sleep_async(seconds)

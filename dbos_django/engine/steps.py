@@ -7,10 +7,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..error import DBOSException, DBOSMaxStepRetriesExceeded, DBOSSerializationError, DBOSUnexpectedStepError
+from ..error import (
+    DBOSException,
+    DBOSInvalidArgumentError,
+    DBOSMaxStepRetriesExceeded,
+    DBOSSerializationError,
+    DBOSUnexpectedStepError,
+)
+from ..serialization import store_error, store_value
 from ..storage import steps as step_store
 from ..storage.records import StepRecord
-from . import clock
+from . import arguments, clock
 from .aio import db
 from .context import StepContext, WorkflowContext, current_step, in_workflow_body, step_scope
 
@@ -29,10 +36,11 @@ class StepConfig:
     should_retry: Callable[[BaseException], Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise DBOSException(f"Step {self.name}: max_attempts must be at least 1, not {self.max_attempts}")
-        if self.interval_seconds < 0 or self.backoff_rate <= 0:
-            raise DBOSException(f"Step {self.name}: interval_seconds must be >= 0 and backoff_rate > 0")
+        arguments.integer(self.max_attempts, f"max_attempts of step {self.name}", minimum=1)
+        interval = arguments.seconds(self.interval_seconds, f"interval_seconds of step {self.name}")
+        rate = arguments.seconds(self.backoff_rate, f"backoff_rate of step {self.name}")
+        if interval < 0 or rate <= 0:
+            raise DBOSInvalidArgumentError(f"Step {self.name}: interval_seconds must be >= 0 and backoff_rate > 0")
 
     def delay(self, attempt: int) -> float:
         return min(self.interval_seconds * self.backoff_rate ** (attempt - 1), MAX_RETRY_INTERVAL_SECONDS)
@@ -53,13 +61,17 @@ def replay(wf: WorkflowContext, function_id: int, name: str, record: StepRecord)
 
 def encode(wf: WorkflowContext, function_id: int, name: str, started: int, value: Any = None,
            error: BaseException | None = None, child_workflow_id: str | None = None) -> tuple[StepRecord, BaseException | None]:  # fmt: skip
-    """Serialize a step's outcome; a value that cannot be stored becomes the step's error."""
+    """Serialize a step's outcome; a value that cannot be stored (or is too large) becomes the step's error."""
     if error is None:
         try:
-            output = wf.serializer.serialize(value)
+            output = store_value(wf.serializer, value, f"The output of step {function_id} ({name}) of workflow "
+                                                       f"{wf.workflow_id}")  # fmt: skip
         except DBOSSerializationError as exc:
             error = exc
-    text = wf.serializer.serialize_error(error) if error is not None else None
+    text = None
+    if error is not None:
+        text, error = store_error(wf.serializer, error, f"The error of step {function_id} ({name}) of workflow "
+                                                        f"{wf.workflow_id}")  # fmt: skip
     record = StepRecord(function_id, name, None if error else output, text, child_workflow_id,
                         started, clock.now_ms())  # fmt: skip
     return record, error

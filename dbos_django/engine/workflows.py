@@ -23,7 +23,7 @@ from ..error import (
     DBOSSerializationError,
 )
 from ..models import TERMINAL_STATUSES
-from ..serialization import Serializer
+from ..serialization import Serializer, store_error, store_value, within_limit
 from ..storage import connections as conns
 from ..storage import steps as step_store
 from ..storage import workflows as wf_store
@@ -97,9 +97,10 @@ def _prepare(runtime: rt.Runtime, info: WorkflowInfo, args: tuple[Any, ...], kwa
 def serialize_inputs(serializer: Serializer, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """The stored inputs (without self/cls); raise before anything is written if they cannot be stored."""
     try:
-        return serializer.serialize({"args": list(args), "kwargs": kwargs})
+        text = serializer.serialize({"args": list(args), "kwargs": kwargs})
     except DBOSSerializationError as exc:
         raise DBOSSerializationError(f"Cannot store the inputs of workflow {name}: {exc.message}") from exc
+    return within_limit(text, f"The inputs of workflow {name}")
 
 
 def timeout_and_deadline(parent: WorkflowContext | None, now_ms: int, *, queued: bool) -> tuple[int | None, int | None]:
@@ -163,14 +164,19 @@ def _context(runtime: rt.Runtime, start: Start) -> WorkflowContext:
     )  # fmt: skip
 
 
-def _finish(wf: WorkflowContext, value: Any, error: BaseException | None) -> tuple[str, str | None, str | None]:
-    """Serialize the outcome; an output that cannot be stored makes the workflow end in ERROR."""
+def _finish(wf: WorkflowContext, value: Any,
+            error: BaseException | None) -> tuple[str, str | None, str | None, BaseException | None]:  # fmt: skip
+    """Serialize the outcome; an output that cannot be stored (or is too large) makes the workflow end in ERROR.
+
+    Return the status, the stored output or error, and the error to raise.
+    """
     if error is None:
         try:
-            return "SUCCESS", wf.serializer.serialize(value), None
+            return "SUCCESS", store_value(wf.serializer, value, f"The output of workflow {wf.workflow_id}"), None, None
         except DBOSSerializationError as exc:
             error = exc
-    return "ERROR", None, wf.serializer.serialize_error(error)
+    text, error = store_error(wf.serializer, error, f"The error of workflow {wf.workflow_id}")
+    return "ERROR", None, text, error
 
 
 class Parked(Exception):
@@ -183,7 +189,7 @@ def _record(wf: WorkflowContext, value: Any, error: BaseException | None) -> Any
         if wf.quiet:
             raise error
         return outcomes.result(wf.workflow_id)
-    status, output, err_text = _finish(wf, value, error)
+    status, output, err_text, error = _finish(wf, value, error)
     if not wf_store.record_outcome(wf.owner, status, output, err_text, clock.now_ms()):
         if wf.quiet:
             raise Parked()

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from ..models import Workflow
+from ..error import DBOSInvalidArgumentError
+from ..models import Workflow, WorkflowStatusString
 from . import connections as conns
 
 QUEUED_STATUSES = ("ENQUEUED", "PENDING", "DELAYED")
@@ -55,6 +56,17 @@ class Filters:
     limit: int | None = None
     offset: int | None = None
     sort_desc: bool = False
+
+    def __post_init__(self) -> None:
+        """Raise ``DBOSInvalidArgumentError`` for a negative limit or offset, or a status DBOS does not have."""
+        for name in ("limit", "offset"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise DBOSInvalidArgumentError(f"Invalid {name} {value!r}: it must be an integer of at least 0")
+        unknown = [s for s in _one_or_many(self.status) or [] if s not in WorkflowStatusString.values]
+        if unknown:
+            raise DBOSInvalidArgumentError(f"Invalid status {', '.join(map(repr, unknown))}: the statuses are "
+                                           f"{', '.join(WorkflowStatusString.values)}")  # fmt: skip
 
     def query(self, alias: str) -> QuerySet[Workflow]:
         rows = Workflow.objects.using(alias).all()
