@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SHORT = {"workflows": 300, "kills": 3, "pg_restarts": 1, "pg_restart_every": 8.0}
+SHORT = {"workflows": 500, "kills": 5, "pg_restarts": 1, "pg_restart_every": 10.0}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -37,10 +37,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kills", type=int, default=50, help="at least this many worker SIGKILLs (default 50)")
     parser.add_argument("--pg-restarts", type=int, default=5, help="at least this many PostgreSQL restarts (default 5)")
     parser.add_argument("--short", action="store_true",
-                        help="the CI size: 300 orders, 3 kills, 1 restart (explicit sizes still win)")
+                        help="the CI size: 500 orders, 5 kills, 1 restart (explicit sizes still win)")
     parser.add_argument("--workers", type=int, default=3, help="dbos_worker processes (default 3)")
-    parser.add_argument("--concurrency", type=int, default=6, help="threads per worker (default 6)")
-    parser.add_argument("--queue-concurrency", type=int, default=8, help="the orders queue's global limit (default 8)")
+    parser.add_argument("--concurrency", type=int, default=8, help="threads per worker (default 8)")
+    parser.add_argument("--queue-concurrency", type=int, default=16,
+                        help="the orders queue's global limit (default 16)")
     parser.add_argument("--doomed-every", type=int, default=50, help="every Nth order is doomed to fail (default 50)")
     parser.add_argument("--backlog", type=int, default=200, help="most orders waiting or running at once (default 200)")
     parser.add_argument("--kill-every", type=float, nargs=2, default=(2.0, 5.0), metavar=("MIN", "MAX"),
@@ -239,6 +240,7 @@ class Load:
     workflows: int
     doomed_every: int
     backlog: int
+    rate: float  # orders per second at most: the orders are spread over the faults
     orders: dict[str, tuple[int, bool]] = field(default_factory=dict)
     payments: dict[str, str] = field(default_factory=dict)
     waiting_for_payment: dict[str, str] = field(default_factory=dict)
@@ -252,7 +254,9 @@ class Load:
         from dbos_django import DBOS, SetWorkflowID
 
         try:
+            started = time.monotonic()
             for number in range(self.workflows):
+                time.sleep(max(0.0, started + number / self.rate - time.monotonic()))
                 if number % 20 == 0:
                     while unfinished_orders() >= self.backlog:
                         time.sleep(0.05)
@@ -275,6 +279,7 @@ class Load:
             raise
         finally:
             self.submitted.set()
+            log(f"submitted {len(self.orders)} orders")
 
     def pay_when_asked(self, stop: threading.Event) -> None:
         """The payment service: pay the orders whose event says they wait for their payment."""
@@ -400,6 +405,13 @@ def drain(timeout: float) -> int:
     return left
 
 
+def planned_seconds(args: argparse.Namespace) -> float:
+    """How long the faults asked for take: the orders are spread over that time (or longer, if the workers lag)."""
+    kills = args.kills * sum(args.kill_every) / 2
+    restarts = (args.pg_restarts - 0.5) * args.pg_restart_every + args.pg_restarts * sum(args.pg_down) / 2
+    return max(kills, restarts, 1.0)
+
+
 def setup_django(database_url: str) -> None:
     os.environ["CHAOS_DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "chaos.settings"
@@ -450,7 +462,7 @@ def soak(args: argparse.Namespace, seed: int, cluster: Cluster, workers: Workers
     os.environ["CHAOS_QUEUE_CONCURRENCY"] = str(args.queue_concurrency)
     started = time.monotonic()
     workers.start_all()
-    load = Load(args.workflows, args.doomed_every, args.backlog)
+    load = Load(args.workflows, args.doomed_every, args.backlog, args.workflows / planned_seconds(args))
     stop = threading.Event()
     threads = [threading.Thread(target=load.submit, name="submit", daemon=True),
                threading.Thread(target=load.pay_when_asked, args=(stop,), name="pay", daemon=True)]  # fmt: skip
@@ -459,6 +471,7 @@ def soak(args: argparse.Namespace, seed: int, cluster: Cluster, workers: Workers
     faults = Faults(workers, cluster, args.database_url, tuple(args.kill_every), args.pg_restart_every,
                     tuple(args.pg_down), random.Random(seed))  # fmt: skip
     faults.run(load.submitted, args.kills, args.pg_restarts)
+    threads[0].join()
     log(f"faults over: {faults.kills} kills, {faults.restarts} PostgreSQL restarts; submitted {len(load.orders)}")
     workers.check_alive()
     from dbos_django import DBOS

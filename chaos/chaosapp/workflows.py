@@ -1,7 +1,8 @@
 """The soak's workload: an order workflow that uses every durable feature, and a cron workflow.
 
 ``order``: a step that fails at random and is retried, a ``@DBOS.transaction`` that writes a ledger
-row, a child workflow, ``set_event``, and ``recv`` of a payment the soak sends from outside. Orders
+row, a durable sleep, a child workflow, ``set_event``, and ``recv`` of a payment the soak sends
+from outside. Orders
 run on a queue with a global concurrency limit. A few orders are doomed: a step that always fails,
 so the workflow must end in ERROR (recorded once, not retried forever). ``tick`` runs every second
 from a cron schedule and writes one row per tick.
@@ -18,7 +19,7 @@ from dbos_django import DBOS, Queue
 from .models import Delivery, LedgerEntry, Tick
 
 QUEUE_NAME = "chaos-orders"
-QUEUE_CONCURRENCY = int(os.environ.get("CHAOS_QUEUE_CONCURRENCY", "8"))
+QUEUE_CONCURRENCY = int(os.environ.get("CHAOS_QUEUE_CONCURRENCY", "16"))
 #: How long an order waits for its payment; the soak sends every payment long before this.
 RECV_TIMEOUT_SECONDS = 600.0
 #: Share of the attempts of ``reserve`` that fail (retried up to 12 attempts: all 12 fail once in 4e9).
@@ -78,6 +79,7 @@ def order(number: int, doomed: bool) -> dict[str, object]:
     if doomed:
         reject(number)
     book(workflow_id, amount)
+    DBOS.sleep(0.1 * (number % 4))  # durable: a resumed order sleeps only what is left
     parcel = pack(number)
     DBOS.set_event("stage", "awaiting-payment")
     token = DBOS.recv(PAYMENT_TOPIC, timeout_seconds=RECV_TIMEOUT_SECONDS)

@@ -54,6 +54,10 @@ class Heartbeat:
 
     def take_over_dead(self) -> int:
         runtime = self.runtime
+        if conns.outages.up_for(runtime.alias) < runtime.settings.worker_timeout:
+            # Just after the database was away every heartbeat is old, live workers' too: give them
+            # a full timeout to beat again before calling anyone dead (and re-running their work).
+            return 0
         cutoff = clock.now_ms() - int(runtime.settings.worker_timeout * 1000)
         dead = conns.run(runtime.alias, lambda conn: list(
             Executor.objects.using(runtime.alias).filter(heartbeat_at__lt=cutoff)

@@ -19,8 +19,50 @@ logger = logging.getLogger("dbos_django")
 _side_lock = threading.Lock()
 SIDE_SUFFIX = "__dbos_checkpoints"
 
-#: Longest pause between two attempts while the database is unreachable.
-MAX_BACKOFF_SECONDS = 10.0
+#: Longest pause between two attempts while the database is unreachable: a restarted server is
+#: seen by every thread within this long of its return.
+MAX_BACKOFF_SECONDS = 2.0
+
+
+class Outages:
+    """Which databases this process cannot reach: one log line when one goes away, one when it is back.
+
+    Every thread retrying a statement would otherwise log each attempt (dozens of lines per second
+    of a restart); the first thread to fail on a fresh connection says it once for all of them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._down: dict[str, float] = {}  # alias -> when it went away (monotonic)
+        self._back: dict[str, float] = {}  # alias -> when it last came back
+
+    def failed(self, alias: str, exc: BaseException) -> None:
+        with self._lock:
+            if alias in self._down:
+                return
+            self._down[alias] = time.monotonic()
+        logger.warning("Database %r is unreachable (%s): waiting for it; work resumes when it answers",
+                       alias, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)  # fmt: skip
+
+    def answered(self, alias: str) -> None:
+        if alias not in self._down:  # the hot path: one dict look-up
+            return
+        with self._lock:
+            since = self._down.pop(alias, None)
+            now = self._back[alias] = time.monotonic()
+        if since is not None:
+            logger.warning("Database %r answers again after %.1fs", alias, now - since)
+
+    def up_for(self, alias: str) -> float:
+        """Seconds since the database last came back (infinite if it never went away, 0 while it is away)."""
+        with self._lock:
+            if alias in self._down:
+                return 0.0
+            back = self._back.get(alias)
+        return float("inf") if back is None else time.monotonic() - back
+
+
+outages = Outages()
 
 
 def side_alias(alias: str) -> str:
@@ -64,16 +106,28 @@ def run(alias: str, op: Callable[[BaseDatabaseWrapper], T], *, what: str = "data
     delay = 0.05
     while True:
         conn = connections[alias]
+        fresh = conn.connection is None
         try:
-            return op(conn)
+            result = op(conn)
         except Exception as exc:
             if conn.in_atomic_block or not vendor.is_retriable(exc):
                 raise
-            logger.warning("%s failed (%s); retrying in %.2fs", what, exc, delay)
-            if vendor.is_connection_error(exc):
+            if not vendor.is_connection_error(exc):
+                logger.warning("%s failed (%s); retrying in %.2fs", what, exc, delay)  # SQLite's write lock
+            else:
                 try:
                     conn.close()
                 except Exception:  # the connection is already broken
                     pass
+                if not fresh:
+                    # A connection opened before a restart fails on first use: try a new one at once,
+                    # and speak of an outage only if that fails too.
+                    logger.debug("%s: connection lost (%s); reconnecting", what, exc)
+                    continue
+                outages.failed(alias, exc)
+                logger.debug("%s failed (%s); retrying in %.2fs", what, exc, delay)
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+        else:
+            outages.answered(alias)
+            return result

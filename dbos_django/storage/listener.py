@@ -9,6 +9,8 @@ from collections.abc import Callable
 import psycopg
 from django.db import connections
 
+from . import connections as conns
+
 logger = logging.getLogger("dbos_django")
 CHANNELS = ("dbos_queue", "dbos_done", "dbos_message", "dbos_event", "dbos_stream")
 
@@ -52,6 +54,7 @@ class Listener:
                     for channel in CHANNELS:
                         conn.execute(f"LISTEN {channel}")
                     self.connected.set()
+                    conns.outages.answered(self.alias)
                     if not first:
                         logger.info("Notification listener reconnected")
                         self.on_reconnect()
@@ -60,9 +63,15 @@ class Listener:
                         for note in conn.notifies(timeout=0.5):
                             self.on_notify(note.channel, note.payload)
             except Exception as exc:
+                was_connected = self.connected.is_set()
                 self.connected.clear()
                 if self._stop.is_set():
                     return
-                logger.warning("Notification listener lost its connection (%s); reconnecting in %.1fs", exc, delay)
+                if was_connected:
+                    logger.debug("Notification listener lost its connection (%s); reconnecting", exc)
+                    continue  # at once: only a failed reconnection means the database is away
+                # One line per outage for the whole process (not one per attempt).
+                conns.outages.failed(self.alias, exc)
+                logger.debug("Notification listener cannot connect (%s); retrying in %.1fs", exc, delay)
                 self._stop.wait(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, conns.MAX_BACKOFF_SECONDS)
