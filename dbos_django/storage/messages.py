@@ -9,6 +9,7 @@ from ..error import DBOSNonExistentWorkflowError
 from ..models import Message, StreamEntry, Workflow, WorkflowEvent, WorkflowEventHistory
 from . import connections as conns
 from .records import Owner, StepRecord
+from .steps import TABLE as STEP
 from .steps import _record as record_step
 
 MSG = Message._meta.db_table
@@ -64,14 +65,22 @@ def consume(alias: str, destination: str, topic: str, owner: Owner, step: StepRe
     def op(conn: BaseDatabaseWrapper) -> StepRecord | None:
         with transaction.atomic(using=alias):
             with conn.cursor() as cur:
+                # Nothing is taken once the step is checkpointed: a retry after a lost acknowledgement
+                # must not consume a second message.
                 cur.execute(
                     f"UPDATE {MSG} SET consumed = %s WHERE id = (SELECT id FROM {MSG} WHERE destination_id = %s "
-                    "AND topic = %s AND consumed = %s ORDER BY id LIMIT 1) RETURNING message",
-                    (True, destination, topic, False),
+                    "AND topic = %s AND consumed = %s ORDER BY id LIMIT 1) AND NOT EXISTS (SELECT 1 FROM "
+                    f"{STEP} WHERE workflow_id = %s AND function_id = %s) RETURNING message",
+                    (True, destination, topic, False, owner.workflow_id, step.function_id),
                 )
                 row = cur.fetchone()
-            if row is None:
-                return None
+                if row is None:
+                    # Our own earlier attempt may have taken the message and committed, its
+                    # acknowledgement lost with the connection: its checkpoint says what it took.
+                    cur.execute(f"SELECT output FROM {STEP} WHERE workflow_id = %s AND function_id = %s "
+                                "AND function_name = %s", (owner.workflow_id, step.function_id, step.function_name))  # fmt: skip
+                    own = cur.fetchone()
+                    return None if own is None else StepRecord(step.function_id, step.function_name, own[0])
             taken = StepRecord(step.function_id, step.function_name, row[0], None, None,
                                step.started_at_epoch_ms, step.completed_at_epoch_ms)  # fmt: skip
             record_step(conn, owner, taken)

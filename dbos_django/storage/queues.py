@@ -147,14 +147,36 @@ def _take(conn: BaseDatabaseWrapper, ids: list[str], executor_id: str, now_ms: i
         return [ClaimedWorkflow(*row) for row in cur.fetchall()]
 
 
+def _taken_at(conn: BaseDatabaseWrapper, queue: str, partition: str | None, executor_id: str,
+              now_ms: int) -> list[ClaimedWorkflow]:  # fmt: skip
+    """The rows a claim at ``now_ms`` by this executor took (its own earlier attempt)."""
+    partition_sql = " AND queue_partition_key = %s" if partition is not None else " AND queue_partition_key IS NULL"
+    with conn.cursor() as cur:
+        cur.execute(
+            f"SELECT {_CLAIMED_COLUMNS} FROM {TABLE} WHERE queue_name = %s AND status = 'PENDING' "
+            f"AND executor_id = %s AND started_at = %s{partition_sql}",
+            (queue, executor_id, now_ms, *((partition,) if partition is not None else ())),
+        )
+        return [ClaimedWorkflow(*row) for row in cur.fetchall()]
+
+
 def claim(alias: str, queue: str, *, partition: str | None, limits: Limits, wanted: int, executor_id: str,
           versions: tuple[str, ...], now_ms: int) -> list[ClaimedWorkflow]:  # fmt: skip
     """Take up to ``wanted`` ENQUEUED rows of a queue (one partition of it) and mark them PENDING for us."""
     if wanted <= 0:
         return []
+    attempts = 0
 
     def op(conn: BaseDatabaseWrapper) -> list[ClaimedWorkflow]:
+        nonlocal attempts
+        attempts += 1
         with transaction.atomic(using=alias):
+            if attempts > 1:
+                # The previous attempt may have committed before the connection went: its rows are
+                # PENDING under our id, and no one else would ever run them (we are alive).
+                taken = _taken_at(conn, queue, partition, executor_id, now_ms)
+                if taken:
+                    return taken
             if limits.shared and not _lock_queue(conn, queue, partition):
                 return []
             budget = _budget(conn, queue, partition, limits, wanted, now_ms) if limits.shared else wanted
