@@ -115,7 +115,7 @@ class ScheduleCreateForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean_cron_timezone(self) -> str | None:
         zone = (self.cleaned_data.get("cron_timezone") or "").strip() or None
         try:
-            cron.zone(zone)
-        except (ValueError, LookupError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            cron.checked_zone(zone, "this schedule")
+        except ValueError as exc:  # DBOSInvalidArgumentError, whatever zoneinfo raised (a folder is an OSError)
             raise ValidationError(f"Unknown time zone {zone!r}") from exc
         return zone

@@ -12,9 +12,16 @@ from ..error import DBOSInvalidArgumentError
 
 
 def text(value: object, what: str) -> str:
-    """A non-empty string (an id, a name, a key)."""
+    """A non-empty string (an id, a name) without NUL characters."""
     if not isinstance(value, str) or not value.strip():
         raise DBOSInvalidArgumentError(f"Invalid {what} {value!r}: it must be a non-empty string")
+    return _without_nul(value, what)
+
+
+def _without_nul(value: str, what: str) -> str:
+    if "\x00" in value:
+        raise DBOSInvalidArgumentError(f"Invalid {what} {value!r}: it contains a NUL character, "
+                                       "which PostgreSQL cannot store")  # fmt: skip
     return value
 
 
@@ -34,10 +41,10 @@ def workflow_ids(values: object) -> list[str]:
 
 
 def key(value: object, what: str) -> str:
-    """An event, stream or topic key: any string (the empty one included)."""
+    """An event, stream or topic key: any string without NUL characters (the empty one included)."""
     if not isinstance(value, str):
         raise DBOSInvalidArgumentError(f"Invalid {what} {value!r}: it must be a string")
-    return value
+    return _without_nul(value, what)
 
 
 def _number(value: object) -> bool:

@@ -34,7 +34,7 @@ def checked_zone(name: object, what: str) -> ZoneInfo:
         raise DBOSInvalidArgumentError(f"Invalid time zone {name!r} for {what}: give an IANA name such as 'Europe/Paris'")
     try:
         return zone(name)
-    except (ValueError, LookupError) as exc:  # ZoneInfoNotFoundError is a KeyError; a path is a ValueError
+    except (ValueError, LookupError, OSError) as exc:  # not found: KeyError; a path: ValueError; a folder: OSError
         raise DBOSInvalidArgumentError(f"Unknown time zone {name!r} for {what}: give an IANA name such as "
                                        "'Europe/Paris'") from exc  # fmt: skip
 
