@@ -263,10 +263,10 @@ def bounce(alias: str, queue_name: str, deduplication_id: str, name: str, inputs
 
 
 def has_work(alias: str, queues: list[str] | None) -> bool:
-    """Are there ENQUEUED or DELAYED rows (on these queues)?"""
+    """Are there ENQUEUED or DELAYED rows (on these queues, or on the internal one, which every worker serves)?"""
     query = Workflow.objects.using(alias).filter(status__in=("ENQUEUED", "DELAYED"))
     if queues is not None:
-        query = query.filter(queue_name__in=queues)
+        query = query.filter(queue_name__in=[*queues, INTERNAL_QUEUE])  # recovered and resumed workflows
     return conns.run(alias, lambda conn: query.exists())
 
 
