@@ -17,10 +17,19 @@ Values are sent as their stored JSON; a value that was pickled is described, nev
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponseForbidden, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
 
 from .engine.aio import wait_in_thread
 from .engine.messaging import drive, next_value
@@ -88,10 +97,21 @@ def _deadline() -> int:
     return clock.now_ms() + int(MAX_WAIT_SECONDS * 1000)
 
 
-def _checked(request: HttpRequest, workflow_id: str, access_check: AccessCheck) -> HttpResponseForbidden | None:
+def _checked(request: HttpRequest, workflow_id: str, access_check: AccessCheck) -> HttpResponse | None:
+    """Refuse anything but a GET, then ask ``access_check`` (before looking the workflow up: no existence oracle)."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     if not access_check(request, workflow_id):
         return HttpResponseForbidden("You may not watch this workflow.")
     return None
+
+
+def _offset(request: HttpRequest) -> int | HttpResponseBadRequest:
+    """The offset after the ``Last-Event-ID`` the browser sends back when it reconnects (0 without one)."""
+    last = request.headers.get("Last-Event-ID", "-1").strip()
+    if not re.fullmatch(r"-?[0-9]{1,18}", last) or int(last) < -1:
+        return HttpResponseBadRequest("Last-Event-ID must be the id of an event this view sent (an integer >= 0).")
+    return int(last) + 1
 
 
 def _response(frames: Iterator[str] | AsyncIterator[str]) -> StreamingHttpResponse:
@@ -109,9 +129,11 @@ def workflow_stream_view(key: str, *, access_check: AccessCheck = staff_only,
         denied = _checked(request, workflow_id, access_check)
         if denied is not None:
             return denied
+        offset = _offset(request)
+        if isinstance(offset, HttpResponse):
+            return offset
         if wf_store.read_outcome(_alias(), workflow_id) is None:
             raise Http404(f"No workflow {workflow_id}")
-        offset = int(request.headers.get("Last-Event-ID", -1)) + 1
         return _response(sse_frames(workflow_id, key, offset=offset, include_events=include_events))
 
     return view
@@ -125,9 +147,11 @@ def async_workflow_stream_view(key: str, *, access_check: AccessCheck = staff_on
         denied = await wait_in_thread(_checked, request, workflow_id, access_check)
         if denied is not None:
             return denied
+        offset = _offset(request)
+        if isinstance(offset, HttpResponse):
+            return offset
         if await wait_in_thread(wf_store.read_outcome, _alias(), workflow_id) is None:
             raise Http404(f"No workflow {workflow_id}")
-        offset = int(request.headers.get("Last-Event-ID", -1)) + 1
         return _response(_async_frames(sse_frames(workflow_id, key, offset=offset, include_events=include_events)))
 
     return view

@@ -183,11 +183,12 @@ class WorkflowActionsMixin(GuardedActionsMixin):
         return view
 
     def _workflow(self, request: HttpRequest, object_id: str, op: Operation) -> Workflow:
+        # The permissions first: without them, whether the workflow exists is none of the user's business.
+        if not (self.has_view_permission(request) and self.allows(request, op.permission)):  # type: ignore[attr-defined]
+            raise PermissionDenied
         workflow = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
         if workflow is None:
             raise Http404(f"No workflow {object_id}")
-        if not self.allows(request, op.permission):
-            raise PermissionDenied
         return workflow
 
     def object_action(self, request: HttpRequest, object_id: str, op: Operation) -> HttpResponse:

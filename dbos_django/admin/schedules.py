@@ -163,11 +163,11 @@ class ScheduleAdmin(GuardedActionsMixin, admin.ModelAdmin):  # type: ignore[type
 
     def object_action(self, request: HttpRequest, object_id: str, op: ScheduleOperation) -> HttpResponse:
         """GET: confirm ``op`` on one schedule; POST: run it and go back."""
+        if not (self.has_view_permission(request) and self.allows(request, op.permission)):  # before the lookup
+            raise PermissionDenied
         schedule = self.get_object(request, unquote(object_id))
         if schedule is None:
             raise Http404(f"No schedule {object_id}")
-        if not self.allows(request, op.permission):
-            raise PermissionDenied
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             self.perform(request, op, [schedule])
             if op.name == "delete":

@@ -102,22 +102,23 @@ def apply(schedules: list[ScheduleInput]) -> None:
     store.upsert(_alias(), rows, keep_status=False)
 
 
-def _public(row: Schedule) -> WorkflowSchedule:
+def _public(row: Schedule, *, load_context: bool = True) -> WorkflowSchedule:
     fired = (datetime.fromtimestamp(row.last_fired_at / 1000, tz=cron.zone(row.cron_timezone)).isoformat()
              if row.last_fired_at is not None else None)  # fmt: skip
     return WorkflowSchedule(
         schedule_id=row.schedule_id, schedule_name=row.schedule_name, workflow_name=row.workflow_name,
         workflow_class_name=row.workflow_class_name, schedule=row.schedule, status=row.status,
-        context=conf.get().serializer.deserialize(row.context), last_fired_at=fired,
+        context=conf.get().serializer.deserialize(row.context) if load_context else None, last_fired_at=fired,
         automatic_backfill=row.automatic_backfill, cron_timezone=row.cron_timezone, queue_name=row.queue_name,
         application_name=row.application_name,
     )  # fmt: skip
 
 
-def list_all(*, status: str | None = None, workflow_name: str | None = None,
-             schedule_name_prefix: str | None = None) -> list[WorkflowSchedule]:  # fmt: skip
+def list_all(*, status: str | None = None, workflow_name: str | None = None, schedule_name_prefix: str | None = None,
+             load_context: bool = True) -> list[WorkflowSchedule]:  # fmt: skip
+    """The schedules; ``load_context=False`` leaves each context (which may be pickled) unread, as None."""
     rows = store.listing(_alias(), status=status, workflow_name=workflow_name, prefix=schedule_name_prefix)
-    return [_public(row) for row in rows]
+    return [_public(row, load_context=load_context) for row in rows]
 
 
 def get(name: str) -> WorkflowSchedule | None:

@@ -50,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
 
     def _list(self) -> None:
-        rows = schedules.list_all()
+        rows = schedules.list_all(load_context=False)  # a command never unpickles what is stored
         if not rows:
             self.stdout.write("No schedules.")
             return
