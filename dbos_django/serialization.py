@@ -192,8 +192,12 @@ def describe(text: str | None) -> str:
 
 
 def for_tag(tag: str | None, configured: Serializer) -> Serializer:
-    """The serializer that reads a row written under ``tag`` (the row's tag wins over the setting)."""
-    if tag is None or tag == configured.name():
+    """The serializer that reads a row written under ``tag`` (the row's tag wins over the setting).
+
+    Under ``SERIALIZER = "json"`` every row is read as JSON: a pickle is refused whatever the row's tag says,
+    so that whoever can write the tables cannot make this process unpickle.
+    """
+    if tag is None or tag == configured.name() or configured.name() == "json":
         return configured
     if tag in ("json", "json+pickle"):
         return DefaultSerializer() if tag == "json+pickle" else JSONSerializer()

@@ -21,7 +21,9 @@ from django.core.management import call_command
 from django.test import AsyncClient, Client
 from django.urls import reverse
 
+from dbos_django import DBOS, testing
 from dbos_django.engine import clock
+from dbos_django.error import DBOSSerializationError
 from dbos_django.models import DatabaseQueue, Executor, Schedule, StreamEntry, Workflow
 from tests.db_state import nothing_written
 
@@ -225,6 +227,36 @@ def test_the_schedules_command_never_unpickles_a_schedule_context(rows: None, tm
     Schedule.objects.filter(pk="s-1").update(context=trap(tmp_path / "unpickled"))
     call_command("dbos_schedules", "list")
     assert not (tmp_path / "unpickled").exists()
+
+
+@DBOS.workflow()
+def forged_target(value: object) -> object:
+    return value
+
+
+@pytest.fixture
+def json_only(db: None, settings: Any) -> Any:
+    settings.DBOS = {**settings.DBOS, "SERIALIZER": "json"}
+    runtime = testing.launch(clock=testing.FakeClock())
+    yield runtime
+    testing.destroy()
+
+
+def test_under_the_json_serializer_a_row_claiming_to_be_pickled_is_never_unpickled(json_only: Any,
+                                                                                    tmp_path: Path) -> None:  # fmt: skip
+    now = clock.now_ms()
+    Workflow.objects.create(workflow_id="forged-input", status="ENQUEUED", name=forged_target.__qualname__,
+                            queue_name="_dbos_internal_queue", serialization="json+pickle",
+                            inputs=trap(tmp_path / "from-inputs"), created_at=now, updated_at=now)  # fmt: skip
+    Workflow.objects.create(workflow_id="forged-output", status="SUCCESS", name="report", serialization="json+pickle",
+                            output=trap(tmp_path / "from-output"), created_at=now, updated_at=now)  # fmt: skip
+    json_only.drain()
+    status = DBOS.get_workflow_status("forged-input")
+    assert status is not None and status.status == "ERROR" and "pickled" in str(status.error)
+    with pytest.raises(DBOSSerializationError, match="pickled"):
+        DBOS.get_result("forged-output")
+    DBOS.list_workflows()
+    assert list(tmp_path.iterdir()) == []
 
 
 # The stream views

@@ -86,8 +86,8 @@ def inputs_of(serializer: Serializer, row: ClaimedWorkflow) -> dict[str, Any]:
     except Exception as exc:
         raise DBOSSerializationError(
             f"Cannot read the stored inputs of workflow {row.workflow_id} ({type(exc).__name__}: {exc}): a class "
-            "they use may have been removed or renamed since they were stored. Restore it, then restart the "
-            "workflow (or delete it)."
+            "they use may have been removed or renamed since they were stored (restore it, then restart the "
+            "workflow), or they were pickled and this process reads JSON only (SERIALIZER = 'json')."
         ) from exc
     well_formed = isinstance(inputs, dict) and isinstance(inputs.get("args"), list | tuple)
     if not well_formed or not isinstance(inputs.get("kwargs", {}), dict):
