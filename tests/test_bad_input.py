@@ -281,3 +281,18 @@ def test_a_queue_stored_with_invalid_limits_is_skipped_and_the_others_are_served
         handle = bad_input_queue.enqueue(echo, "still served")
         assert handle.get_result() == "still served"
         wait_for(lambda: "Queue 'hand-written' stored in the database is not served" in caplog.text, timeout=10)
+
+
+@pytest.mark.django_db
+def test_apply_schedules_names_a_missing_key_instead_of_raising_key_error() -> None:
+    with nothing_written(), pytest.raises(DBOSInvalidArgumentError, match="it needs schedule$"):
+        DBOS.apply_schedules([{"schedule_name": "incomplete", "workflow_fn": echo}])  # type: ignore[typeddict-item]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("start", ["2026-01-01", 1_700_000_000, None])
+def test_backfill_refuses_a_start_that_is_not_a_datetime(start: Any) -> None:
+    from datetime import UTC, datetime
+
+    with nothing_written(), pytest.raises(DBOSInvalidArgumentError, match="backfill start"):
+        DBOS.backfill_schedule("any", start, datetime.now(UTC))

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 from .. import conf
 from ..decorators import workflow_call
-from ..error import DBOSException
+from ..error import DBOSException, DBOSInvalidArgumentError
 from ..models import Schedule
 from ..serialization import store_value
 from ..storage import schedules as store
@@ -97,6 +97,11 @@ def apply(schedules: list[ScheduleInput]) -> None:
     """Create or update several schedules at once (atomically). Not inside a workflow."""
     if in_workflow_body() is not None:
         raise DBOSException("apply_schedules() cannot be called from within a workflow")
+    for entry in schedules:
+        missing = [k for k in ("schedule_name", "workflow_fn", "schedule") if not isinstance(entry, dict) or k not in entry]
+        if missing:
+            raise DBOSInvalidArgumentError(f"Invalid schedule {entry!r} for apply_schedules(): it needs "
+                                           f"{', '.join(missing)}")  # fmt: skip
     rows = [_row(s["schedule_name"], s["workflow_fn"], s["schedule"], s.get("context"),
                  s.get("automatic_backfill", False), s.get("cron_timezone"), s.get("queue_name")) for s in schedules]  # fmt: skip
     store.upsert(_alias(), rows, keep_status=False)
@@ -147,6 +152,9 @@ def delete(name: str) -> None:
 
 def backfill(name: str, start: datetime, end: datetime) -> list[WorkflowHandle[Any]]:
     """Start the workflow for every tick in ``(start, end)``, skipping ticks that already ran."""
+    for label, value in (("start", start), ("end", end)):
+        if not isinstance(value, datetime):
+            raise DBOSInvalidArgumentError(f"Invalid backfill {label} {value!r}: it must be a datetime")
     row = _existing(name)
     start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
     ticks = cron.due(row.schedule, cron.zone(row.cron_timezone), start_ms, end_ms - 1, 1_000_000)
