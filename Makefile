@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: test test-sqlite test-postgres test-311 demo bench lint venv clean
+.PHONY: test test-sqlite test-postgres test-311 demo demo-crash bench lint venv clean
 
 # The newest Python >= 3.12 on this machine (pyenv's too); else python3 (then Django 5.2 LTS).
 BEST_PYTHON := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null) \
@@ -51,8 +51,13 @@ lint: venv
 	$(VENV)/bin/ruff check dbos_django tests example_project
 	$(VENV)/bin/mypy dbos_django
 
+# The shop: web server + dbos_worker on SQLite (DATABASE_URL for PostgreSQL), until Ctrl-C. DEMO_PORT=8001 to move it.
 demo: venv
-	$(PY) example_project/demo.py
+	$(PY) example_project/rundemo.py
+
+# Scripted: orders, a SIGKILL of the worker in the middle of them, a restart, the ledger (a fresh SQLite file).
+demo-crash: venv
+	$(PY) example_project/crashdemo.py
 
 bench: venv
 	$(MAKE) --no-print-directory -C bench

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import django
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,7 +62,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DBOS = {
     "APPLICATION_NAME": "example",
     "EXECUTOR_ID": env("DBOS_EXECUTOR_ID", default="local"),
+    # Pinned: a deploy that does not change how workflows replay keeps running the ones in flight.
+    "APPLICATION_VERSION": env("DBOS_APPLICATION_VERSION", default="1"),
 }
+
+# Django's task framework (built in from Django 6.0; on 5.2 the backport: pip install "dbos-django[tasks]"),
+# each task a durable workflow run by `manage.py dbos_worker`.
+TASKS = {
+    "default": {
+        "BACKEND": "dbos_django.tasks.DBOSTaskBackend",
+        "QUEUES": ["default", "emails"],
+        "OPTIONS": {"QUEUE_OPTIONS": {"emails": {"worker_concurrency": 2}}},
+    }
+}
+# E-mail goes to the console (the worker's output): Django 6.1's MAILERS, or EMAIL_BACKEND before it.
+_EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND}}
+else:
+    EMAIL_BACKEND = _EMAIL_BACKEND
+DEFAULT_FROM_EMAIL = "shop@example.com"
+
+# The shop's knobs (environment variables, so `make demo` and the tests can turn them).
+SHOP_PAYMENT_TIMEOUT_SECONDS = env.float("SHOP_PAYMENT_TIMEOUT_SECONDS", default=120.0)
+SHOP_GATEWAY_FAILURE_RATE = env.float("SHOP_GATEWAY_FAILURE_RATE", default=0.2)
+SHOP_PACKING_SECONDS = env.float("SHOP_PACKING_SECONDS", default=0.5)
+SHOP_WEBHOOK_SECRET = env("SHOP_WEBHOOK_SECRET", default="whsec-demo-not-secret")
+# The crash lab kills the worker: only under `make demo`, which restarts it.
+SHOP_CRASH_LAB = env.bool("SHOP_CRASH_LAB", default=False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
@@ -71,5 +99,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"dbos_django": {"handlers": ["console"], "level": env("DBOS_LOG_LEVEL", default="WARNING")}},
+    "loggers": {
+        "dbos_django": {"handlers": ["console"], "level": env("DBOS_LOG_LEVEL", default="WARNING")},
+        "django.tasks": {"handlers": ["console"], "level": env("TASKS_LOG_LEVEL", default="INFO"), "propagate": False},
+    },
 }

@@ -61,7 +61,7 @@ def started(workflow_id: str, steps: int) -> bool:
 def test_a_cancelled_workflow_stops_at_its_next_checkpoint(dbos):
     with SetWorkflowID("c-1"):
         handle = DBOS.start_workflow(gated, "c1")
-    wait_for(lambda: SideEffect.objects.filter(key="c1-1").exists())
+    wait_for(lambda: started("c-1", 1))  # step 1 checkpointed (its side effect commits before it)
     DBOS.cancel_workflow("c-1")
     gate("c1").set()
     with pytest.raises(DBOSAwaitedWorkflowCancelledError):
@@ -75,7 +75,7 @@ def test_a_cancelled_workflow_stops_at_its_next_checkpoint(dbos):
 def test_a_resumed_workflow_continues_from_its_last_checkpoint_and_the_old_handle_returns(dbos):
     with SetWorkflowID("c-2"):
         handle = DBOS.start_workflow(gated, "c2")
-    wait_for(lambda: SideEffect.objects.filter(key="c2-1").exists())
+    wait_for(lambda: started("c-2", 1))  # step 1 checkpointed (its side effect commits before it)
     DBOS.cancel_workflow("c-2")
     gate("c2").set()
     wait_for(lambda: DBOS.get_workflow_status("c-2").status == "CANCELLED")
