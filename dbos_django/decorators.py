@@ -34,6 +34,25 @@ def workflow_call(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Work
 
 
 def workflow(*, name: str | None = None, max_recovery_attempts: int | None = 100) -> Callable[[Callable[P, R]], Callable[P, R]]:  # fmt: skip
+    """Make a function a durable workflow: each call is recorded, and an interrupted one resumes from its last step.
+
+    ``name`` registers it under another name than its ``__qualname__`` (the name its rows store, which recovery
+    and ``DBOSClient.enqueue`` look up). ``max_recovery_attempts`` (an integer >= 0, or ``None`` for no limit) is
+    how many times recovery may start it again before it ends ``MAX_RECOVERY_ATTEMPTS_EXCEEDED``.
+
+    It decorates ``def`` and ``async def`` functions, static and class methods of a class decorated with
+    :meth:`DBOS.dbos_class`, and methods of a :class:`DBOSConfiguredInstance`. A call runs the workflow in the
+    caller's thread (or coroutine) and returns its value or raises its error. Called from another workflow it is
+    a child workflow with the id ``{parent id}-{step}``, taking two step numbers (its start and its result);
+    called inside a step it is a plain call. In a :class:`SetWorkflowID` block, an id that already finished
+    returns its recorded result (or raises its recorded error) without running again.
+
+    Raise ``DBOSInvalidArgumentError`` for an invalid ``max_recovery_attempts`` and
+    ``DBOSConflictingRegistrationError`` if the name is already a step's or a transaction's. A call raises
+    ``DBOSConflictingWorkflowError`` if its id belongs to another function, and ``DBOSException`` inside an open
+    ``transaction.atomic()`` on SQLite (use :meth:`DBOS.start_workflow` there).
+    """
+
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         if max_recovery_attempts is not None:
             arguments.integer(max_recovery_attempts, "max_recovery_attempts", minimum=0)
@@ -63,6 +82,24 @@ def workflow(*, name: str | None = None, max_recovery_attempts: int | None = 100
 def step(*, name: str | None = None, retries_allowed: bool = False, interval_seconds: float = 1.0,
          max_attempts: int = 3, backoff_rate: float = 2.0,
          should_retry: Callable[[BaseException], Any] | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:  # fmt: skip
+    """Make a function a step: in a workflow its output (or its error) is checkpointed, so it runs once.
+
+    Each call in a workflow takes the next step number; when the workflow is recovered, a checkpointed step
+    returns its recorded output, or raises its recorded error, without running. Outside a workflow, and inside
+    another step, a step is a plain call. ``name`` replaces the ``__qualname__`` recorded in the checkpoint.
+
+    With ``retries_allowed``, an exception is retried until ``max_attempts`` attempts in all, waiting
+    ``interval_seconds`` first and ``backoff_rate`` times longer each time (at most an hour; the waits are not
+    checkpointed); ``should_retry(exc)`` returning false raises ``exc`` at once. ``DBOS.step_status`` tells a
+    step its attempt. It decorates ``def`` and ``async def`` functions (an async ``should_retry`` needs an async
+    step); a sync step called in an async workflow runs in a thread.
+
+    Raise ``DBOSInvalidArgumentError`` for invalid retry settings, ``DBOSException`` for an async
+    ``should_retry`` on a sync step, and ``DBOSConflictingRegistrationError`` if the name is already a
+    workflow's. A call whose attempts all fail raises ``DBOSMaxStepRetriesExceeded`` (its ``errors`` holds each
+    attempt's error), and that error is what the checkpoint records.
+    """
+
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         config = steps.StepConfig(name=name or func.__qualname__, retries_allowed=retries_allowed,
                                   interval_seconds=interval_seconds, max_attempts=max_attempts,
@@ -92,6 +129,21 @@ def step(*, name: str | None = None, retries_allowed: bool = False, interval_sec
 
 def transaction(isolation_level: str = "SERIALIZABLE", *, name: str | None = None,
                 using: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:  # fmt: skip
+    """Make a function a transaction: its database writes and its checkpoint commit together, exactly once.
+
+    The body runs in ``transaction.atomic(using=using)`` (default: the ``DATABASE`` of the ``DBOS`` setting) at
+    ``isolation_level``: ``"SERIALIZABLE"`` (the default), ``"REPEATABLE READ"`` or ``"READ COMMITTED"``, set on
+    PostgreSQL. Serialization failures, deadlocks and SQLite's "database is locked" are retried with backoff.
+    In a workflow a call takes one step number, and a recovered workflow returns the recorded output without
+    running the body again. Called outside a workflow it runs as a one-step workflow named ``<temp>.{name}``;
+    inside a step it is a plain ``atomic()`` block. ``name`` replaces the function's ``__qualname__``.
+
+    Raise ``DBOSException`` for an ``async def`` function (the ORM is synchronous; call the transaction from an
+    async workflow as it is) or an unknown isolation level, and ``DBOSConflictingRegistrationError`` if the name
+    is already a workflow's. A call raises ``DBOSException`` inside an open ``transaction.atomic()`` on its
+    database: its exactly-once guarantee needs its own commit.
+    """
+
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         config = transactions.TransactionConfig(name=name or func.__qualname__, isolation_level=isolation_level,
                                                 using=using)  # fmt: skip
