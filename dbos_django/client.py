@@ -56,92 +56,135 @@ class DBOSClient:
 
     # Enqueue
     def enqueue(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
-        """Enqueue a workflow by name on a queue; the worker that runs it needs its code, this process does not."""
+        """Enqueue a workflow by name on a queue; the worker that runs it needs its code, this process does not.
+
+        ``options`` is an :class:`EnqueueOptions` dict naming at least ``workflow_name`` and ``queue_name``. Return a
+        handle at once; the call is never checkpointed. Raise ``DBOSInvalidArgumentError`` if either name is missing
+        or an option is invalid, and ``DBOSQueueDeduplicatedError`` if another workflow on the queue holds the
+        deduplication id (unless ``duplication_policy`` is ``"return-existing"``).
+        """
         return WorkflowHandle(_enqueue(options, args, kwargs))
 
     async def enqueue_async(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandleAsync[Any]:
+        """Async twin of :meth:`enqueue`; return a :class:`WorkflowHandleAsync`."""
         return WorkflowHandleAsync(await db(_enqueue, options, args, kwargs))
 
     # Messages, events, streams
     def send(self, destination_id: str, message: Any, topic: str | None = None,
              idempotency_key: str | None = None) -> None:  # fmt: skip
+        """Send a message to a workflow on ``topic``; an ``idempotency_key`` makes it happen once per destination.
+
+        Raise ``DBOSNonExistentWorkflowError`` if the destination does not exist.
+        """
         messaging.send(destination_id, message, topic, idempotency_key=idempotency_key)
 
     async def send_async(self, destination_id: str, message: Any, topic: str | None = None,
                          idempotency_key: str | None = None) -> None:  # fmt: skip
+        """Async twin of :meth:`send`."""
         await wait_in_thread(self.send, destination_id, message, topic, idempotency_key)
 
     def get_event(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        """Wait for an event of a workflow; return its latest value, or ``None`` after the timeout."""
         return messaging.get_event(workflow_id, key, timeout_seconds)
 
     async def get_event_async(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        """Async twin of :meth:`get_event`: the wait holds no thread."""
         return await messaging.get_event_async(workflow_id, key, timeout_seconds)
 
     def read_stream(self, workflow_id: str, key: str, *, offset: int = 0,
                     timeout_seconds: float | None = None) -> Iterator[Any]:  # fmt: skip
+        """Yield the values of a workflow's stream in order until it is closed or its writer has ended.
+
+        Raise ``DBOSInvalidArgumentError`` for invalid arguments (at the call), ``DBOSNonExistentWorkflowError`` if the
+        workflow does not exist, and ``DBOSStreamTimeoutError`` if a value takes longer than ``timeout_seconds``.
+        """
         return messaging.read_stream(workflow_id, key, offset=offset, timeout_seconds=timeout_seconds)
 
     def read_stream_async(self, workflow_id: str, key: str, *, offset: int = 0,
                           timeout_seconds: float | None = None) -> AsyncIterator[Any]:  # fmt: skip
+        """Async twin of :meth:`read_stream`: an async iterator (``async for``) whose waits hold no thread."""
         return messaging.read_stream_async(workflow_id, key, offset=offset, timeout_seconds=timeout_seconds)
 
     # Workflows
     def retrieve_workflow(self, workflow_id: str) -> WorkflowHandle[Any]:
+        """Return a handle on a workflow by id; raise ``DBOSNonExistentWorkflowError`` if there is none."""
         if introspection.get_status(workflow_id) is None:
             raise DBOSNonExistentWorkflowError(workflow_id)
         return WorkflowHandle(workflow_id)
 
     async def retrieve_workflow_async(self, workflow_id: str) -> WorkflowHandleAsync[Any]:
+        """Async twin of :meth:`retrieve_workflow`; return a :class:`WorkflowHandleAsync`."""
         return WorkflowHandleAsync((await db(self.retrieve_workflow, workflow_id)).workflow_id)
 
     def list_workflows(self, *, load_input: bool = True, load_output: bool = True, **filters: Any) -> list[WorkflowStatus]:
+        """Return the workflows matching every filter given, as :meth:`DBOS.list_workflows` does."""
         return introspection.list_workflows(Filters(**filters), load_input=load_input, load_output=load_output)
 
     async def list_workflows_async(self, *, load_input: bool = True, load_output: bool = True,
                                    **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        """Async twin of :meth:`list_workflows`."""
         return await db(self.list_workflows, load_input=load_input, load_output=load_output, **filters)
 
     def list_queued_workflows(self, *, load_input: bool = True, load_output: bool = True,
                               **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        """Return the queued workflows, as :meth:`DBOS.list_queued_workflows` does."""
         return introspection.list_workflows(Filters(**filters, queues_only=True), load_input=load_input,
                                             load_output=load_output)  # fmt: skip
 
     async def list_queued_workflows_async(self, *, load_input: bool = True, load_output: bool = True,
                                           **filters: Any) -> list[WorkflowStatus]:  # fmt: skip
+        """Async twin of :meth:`list_queued_workflows`."""
         return await db(self.list_queued_workflows, load_input=load_input, load_output=load_output, **filters)
 
     def list_workflow_steps(self, workflow_id: str) -> list[StepInfo]:
+        """Return every checkpoint of a workflow, in order."""
         return introspection.list_steps(workflow_id)
 
     async def list_workflow_steps_async(self, workflow_id: str) -> list[StepInfo]:
+        """Async twin of :meth:`list_workflow_steps`."""
         return await db(introspection.list_steps, workflow_id)
 
     def cancel_workflow(self, workflow_id: str, *, cancel_children: bool = False) -> None:
+        """Cancel a workflow (and, with ``cancel_children``, its descendants), as :meth:`DBOS.cancel_workflows` does."""
         control.cancel([workflow_id], cancel_children=cancel_children)
 
     async def cancel_workflow_async(self, workflow_id: str, *, cancel_children: bool = False) -> None:
+        """Async twin of :meth:`cancel_workflow`."""
         await db(self.cancel_workflow, workflow_id, cancel_children=cancel_children)
 
     def resume_workflow(self, workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandle[Any]:
+        """Resume a workflow from its last checkpoint, as :meth:`DBOS.resume_workflows` does; return a handle on it.
+
+        Raise ``DBOSNonExistentWorkflowError`` for an unknown id and ``DBOSInvalidArgumentError`` for an unknown queue.
+        """
         return control.resume(workflow_id, queue_name=queue_name)
 
     async def resume_workflow_async(self, workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandleAsync[Any]:
+        """Async twin of :meth:`resume_workflow`; return a :class:`WorkflowHandleAsync`."""
         return WorkflowHandleAsync((await db(self.resume_workflow, workflow_id, queue_name=queue_name)).workflow_id)
 
     def fork_workflow(self, workflow_id: str, start_step: int, *, application_version: str | None = None,
                       queue_name: str | None = None) -> WorkflowHandle[Any]:  # fmt: skip
+        """Start a new workflow that reuses the checkpoints before ``start_step``, as :meth:`DBOS.fork_workflow` does.
+
+        Raise ``DBOSInvalidArgumentError`` for a step below 1 or an unknown queue, and ``DBOSNonExistentWorkflowError``
+        for an unknown workflow.
+        """
         return control.fork(workflow_id, start_step, application_version=application_version, queue_name=queue_name)
 
     async def fork_workflow_async(self, workflow_id: str, start_step: int, *, application_version: str | None = None,
                                   queue_name: str | None = None) -> WorkflowHandleAsync[Any]:  # fmt: skip
+        """Async twin of :meth:`fork_workflow`; return a :class:`WorkflowHandleAsync`."""
         handle = await db(self.fork_workflow, workflow_id, start_step, application_version=application_version,
                           queue_name=queue_name)  # fmt: skip
         return WorkflowHandleAsync(handle.workflow_id)
 
     def delete_workflow(self, workflow_id: str, *, delete_children: bool = False) -> None:
+        """Delete a workflow and its checkpoints (and, with ``delete_children``, its descendants)."""
         control.delete([workflow_id], delete_children=delete_children)
 
     async def delete_workflow_async(self, workflow_id: str, *, delete_children: bool = False) -> None:
+        """Async twin of :meth:`delete_workflow`."""
         await db(self.delete_workflow, workflow_id, delete_children=delete_children)
 
 
