@@ -96,10 +96,12 @@ class Queue:
 
     @property
     def global_concurrency(self) -> int | None:
+        """The most workflows of this queue running at once across all workers (``None``: no limit)."""
         return self.concurrency
 
     @property
     def partitioned(self) -> bool:
+        """Tell whether every enqueue needs a ``queue_partition_key`` (set by any ``partition_*`` limit)."""
         return self.partition_queue
 
     def limits(self) -> Limits:
@@ -114,12 +116,20 @@ class Queue:
         )
 
     def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
-        """Enqueue a workflow; return its handle at once. Needs only the database, no running runtime."""
+        """Enqueue a workflow; return its handle at once. Needs only the database, no running runtime.
+
+        Options come from an enclosing :class:`SetEnqueueOptions` and :class:`SetWorkflowID`; the row is written in
+        the caller's open ``transaction.atomic()``, if any, and in a workflow the enqueue takes one step number.
+        Raise ``DBOSException`` if ``func`` is not a workflow, ``DBOSInvalidArgumentError`` for invalid options (a
+        partitioned queue needs a ``queue_partition_key``), and ``DBOSQueueDeduplicatedError`` if another workflow
+        on the queue holds the deduplication id (unless ``duplication_policy`` is ``"return-existing"``).
+        """
         from .engine import enqueue
 
         return enqueue.enqueue(self.name, func, args, kwargs, partitioned=self.partitioned, check_queue=False)
 
     async def enqueue_async(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandleAsync[Any]:
+        """Async twin of :meth:`enqueue`; return a :class:`WorkflowHandleAsync`."""
         from .engine import enqueue
 
         return await enqueue.enqueue_async(self.name, func, args, kwargs, partitioned=self.partitioned,
