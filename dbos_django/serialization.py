@@ -41,18 +41,30 @@ class Serializer:
     """Turn Python values into text and back. Subclass to plug in your own format."""
 
     def name(self) -> str:
+        """Return the tag stored with every value this serializer writes (``"custom_serializer"`` by default).
+
+        A row is read back by the serializer its tag names, so give each format a name of its own.
+        """
         return "custom_serializer"
 
     def serialize(self, value: Any) -> str:
+        """Return ``value`` as text; subclasses implement it.
+
+        Raise ``DBOSSerializationError`` for a value the format cannot hold: the engine then refuses inputs before
+        writing anything, and records an output that cannot be stored as the step's or workflow's error.
+        """
         raise NotImplementedError
 
     def deserialize(self, text: str) -> Any:
+        """Return the value :meth:`serialize` turned into ``text``; subclasses implement it."""
         raise NotImplementedError
 
     def serialize_error(self, error: BaseException) -> str:
+        """Return an exception as text: by default, :meth:`serialize` of the exception."""
         return self.serialize(error)
 
     def deserialize_error(self, text: str) -> BaseException:
+        """Return the exception :meth:`serialize_error` turned into ``text``: by default, :meth:`deserialize`."""
         return self.deserialize(text)
 
 
