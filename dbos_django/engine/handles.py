@@ -23,6 +23,7 @@ class WorkflowHandle(Generic[R]):
         self._future = future
 
     def get_workflow_id(self) -> str:
+        """Return the workflow's id."""
         return self.workflow_id
 
     def _result(self, polling_interval_sec: float | None) -> R:
@@ -39,7 +40,12 @@ class WorkflowHandle(Generic[R]):
         return outcomes.result(self.workflow_id, polling_interval_sec)
 
     def get_result(self, *, polling_interval_sec: float | None = None) -> R:
-        """Wait for the workflow to finish; return its value or raise its error."""
+        """Wait for the workflow to finish; return its value or raise its error.
+
+        Raise ``DBOSAwaitedWorkflowCancelledError`` if it was cancelled and
+        ``DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded`` if it ran out of recovery attempts. In a workflow the
+        result is checkpointed (one step number).
+        """
         check_async("get_result")
         return run_internal_step("DBOS.getResult", lambda: self._result(polling_interval_sec),
                                  child_workflow_id=self.workflow_id)  # fmt: skip
@@ -61,6 +67,7 @@ class WorkflowHandleAsync(Generic[R]):
         self._task = task
 
     def get_workflow_id(self) -> str:
+        """Return the workflow's id."""
         return self.workflow_id
 
     async def _result(self, polling_interval_sec: float | None) -> R:
@@ -74,10 +81,12 @@ class WorkflowHandleAsync(Generic[R]):
         return await outcomes.result_async(self.workflow_id, polling_interval_sec)
 
     async def get_result(self, *, polling_interval_sec: float | None = None) -> R:
+        """Async twin of :meth:`WorkflowHandle.get_result`."""
         return await run_internal_step_async("DBOS.getResult", lambda: self._result(polling_interval_sec),
                                              child_workflow_id=self.workflow_id)  # fmt: skip
 
     async def get_status(self) -> WorkflowStatus:
+        """Async twin of :meth:`WorkflowHandle.get_status`."""
         status = await run_internal_step_async("DBOS.getStatus",
                                                lambda: introspection.get_status_async(self.workflow_id))  # fmt: skip
         if status is None:
