@@ -20,19 +20,26 @@ class FakeClock(Clock):
         self._lock = threading.Lock()
 
     def now_ms(self) -> int:
+        """Return the virtual time, in epoch milliseconds."""
         with self._lock:
             return self._now
 
     def advance(self, seconds: float) -> None:
+        """Move the time forward by ``seconds`` (nothing runs: see :meth:`DBOSTestRuntime.advance`).
+
+        Raise ``ValueError`` for a negative amount: time only moves forward.
+        """
         if seconds < 0:
             raise ValueError("time only moves forward")
         with self._lock:
             self._now += int(seconds * 1000)
 
     def sleep(self, seconds: float, interrupt: threading.Event | None = None) -> None:
+        """Move the time forward by ``seconds`` and return at once (unless ``interrupt`` is already set)."""
         if seconds > 0 and not (interrupt is not None and interrupt.is_set()):
             self.advance(seconds)
 
     async def sleep_async(self, seconds: float) -> None:
+        """Async twin of :meth:`sleep`."""
         if seconds > 0:
             self.advance(seconds)
