@@ -30,7 +30,10 @@ class DBOSTestRuntime:
     run_until_idle = drain
 
     def advance(self, seconds: float) -> int:
-        """Move the clock forward, then drain: delays, sleeps and timeouts that came due take effect."""
+        """Move the clock forward, then drain: delays, sleeps and timeouts that came due take effect.
+
+        Return how many workflow executions ran. Raise ``RuntimeError`` if the runtime uses the real clock.
+        """
         if self.clock is None:
             raise RuntimeError("this test runtime uses the real clock; launch it with clock=FakeClock()")
         self.clock.advance(seconds)
@@ -63,7 +66,10 @@ class DBOSTestRuntime:
 
 
 def launch(*, clock: FakeClock | None = None) -> DBOSTestRuntime:
-    """Launch the runtime in testing mode (and install ``clock`` as the engine's clock if given)."""
+    """Launch the runtime in testing mode (and install ``clock`` as the engine's clock if given).
+
+    Raise ``RuntimeError`` if DBOS is already launched.
+    """
     if rt.get() is not None:
         raise RuntimeError("DBOS is already launched: call DBOS.destroy() first")
     if clock is not None:
