@@ -53,6 +53,9 @@ class DBOSTaskBackend(BaseTaskBackend):
 
     @property
     def task_class(self) -> type[Task]:  # type: ignore[override]
+        """The class ``@task`` builds: ``DBOSTask``, which also takes ``max_recovery_attempts``, ``timeout`` (seconds)
+        and ``deduplication_id``.
+        """
         from .task import DBOSTask
 
         return DBOSTask
@@ -65,6 +68,10 @@ class DBOSTaskBackend(BaseTaskBackend):
                 Queue(queue_name(name), **queue_options.get(name, {}))
 
     def validate_task(self, task: Task) -> None:
+        """Check the task as Django does, then register its workflow (named by the task's module path).
+
+        Raise Django's ``InvalidTask`` for a task this backend cannot run.
+        """
         super().validate_task(task)
         register(task)
 
@@ -80,15 +87,21 @@ class DBOSTaskBackend(BaseTaskBackend):
         return result
 
     async def aenqueue(self, task: Task, args: Any, kwargs: Any) -> TaskResult:
+        """Async twin of :meth:`enqueue`."""
         return await db(self.enqueue, task, args, kwargs)
 
     def get_result(self, result_id: str) -> TaskResult:
+        """Return the ``TaskResult`` of the task's workflow, read from its row.
+
+        Raise Django's ``TaskResultDoesNotExist`` if there is no workflow with that id.
+        """
         status = introspection.get_status(result_id)
         if status is None:
             raise TaskResultDoesNotExist(result_id)
         return to_result(status, self.alias)
 
     async def aget_result(self, result_id: str) -> TaskResult:
+        """Async twin of :meth:`get_result`."""
         return await db(self.get_result, result_id)
 
 
