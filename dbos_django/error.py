@@ -8,6 +8,7 @@ from typing import Any
 class DBOSException(Exception):
     """Base class of the errors dbos_django raises on purpose."""
 
+    #: The HTTP status that fits the error, for code that turns it into a response (``None``: no particular one).
     status_code: int | None = None
 
     def __init__(self, message: str, dbos_error_code: int | None = None) -> None:
@@ -115,6 +116,7 @@ class DBOSMaxStepRetriesExceeded(DBOSException):
 class DBOSNotAuthorizedError(DBOSException):
     """The caller does not hold a role the function requires."""
 
+    #: 403 Forbidden.
     status_code = 403
 
     def __init__(self, msg: str) -> None:
