@@ -199,3 +199,75 @@ def test_no_public_member_is_left_out_of_the_lists() -> None:
     listed |= {f"{name}_async" for name in STREAMS}
     public = {name for name in vars(DBOS) if not name.startswith("_")}
     assert public == listed
+
+
+# Docstrings: the API reference (docs/reference.md) is generated from them, so each public name needs its own.
+
+
+def _public_objects() -> dict[str, Any]:
+    """Every name the API reference documents, by dotted path."""
+    from dbos_django import error, tasks, testing, views
+
+    objects = {f"dbos_django.{name}": getattr(dbos_django, name) for name in EXPORTED}
+    objects |= {f"dbos_django.error.{name}": value for name, value in vars(error).items()
+                if inspect.isclass(value) and value.__module__ == error.__name__ and not name.startswith("_")}  # fmt: skip
+    objects |= {f"dbos_django.testing.{name}": getattr(testing, name) for name in testing.__all__}
+    objects |= {f"dbos_django.tasks.{name}": getattr(tasks, name) for name in ("DBOSTaskBackend", "workflow_of")}
+    objects |= {f"dbos_django.views.{name}": getattr(views, name)
+                for name in ("workflow_stream_view", "async_workflow_stream_view")}  # fmt: skip
+    return objects
+
+
+def _own_members(cls: type) -> dict[str, Any]:
+    """The public methods and properties ``cls`` defines itself, as the functions that carry their docstrings."""
+    members = {}
+    for name, value in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, (staticmethod, classmethod)):
+            members[name] = value.__func__
+        elif isinstance(value, (property, classproperty)):
+            members[name] = value.fget
+        elif inspect.isfunction(value):
+            members[name] = value
+    return members
+
+
+def _docstring(obj: Any) -> str:
+    """The object's own docstring: not one inherited from a base class, nor the signature a dataclass makes up."""
+    import dataclasses
+
+    doc = (vars(obj).get("__doc__") if inspect.isclass(obj) else getattr(obj, "__doc__", None)) or ""
+    if dataclasses.is_dataclass(obj) and doc.startswith(f"{obj.__name__}("):
+        return ""
+    return doc.strip()
+
+
+PUBLIC_OBJECTS = _public_objects()
+PUBLIC_MEMBERS = {f"{path}.{name}": member for path, obj in PUBLIC_OBJECTS.items() if inspect.isclass(obj)
+                  for name, member in _own_members(obj).items()}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC_OBJECTS))
+def test_a_public_name_has_a_docstring(path: str) -> None:
+    assert _docstring(PUBLIC_OBJECTS[path]), f"{path} has no docstring: the API reference would show it bare"
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC_MEMBERS))
+def test_a_public_method_or_property_has_a_docstring(path: str) -> None:
+    assert _docstring(PUBLIC_MEMBERS[path]), f"{path} has no docstring: the API reference would show it bare"
+
+
+def test_every_public_member_of_DBOS_is_checked_for_a_docstring() -> None:
+    checked = {path.rpartition(".")[2] for path in PUBLIC_MEMBERS if path.startswith("dbos_django.DBOS.")}
+    assert checked == {name for name in vars(DBOS) if not name.startswith("_")}
+
+
+def test_the_reference_repeats_the_docstring_of_each_DBOS_classproperty() -> None:
+    # Autodoc cannot read the getter of Django's classproperty, so docs/reference.md spells each one out.
+    from tests.conftest import ROOT
+
+    reference = " ".join((ROOT / "docs" / "reference.md").read_text().split())
+    for name in PROPERTIES:
+        doc = " ".join(inspect.getattr_static(DBOS, name).fget.__doc__.split())
+        assert f".. py:property:: {name} " in reference and doc in reference, f"docs/reference.md: DBOS.{name}"
