@@ -28,17 +28,29 @@ from .types import StepInfo, WorkflowStatus
 class EnqueueOptions(TypedDict, total=False):
     """What ``DBOSClient.enqueue`` needs: the workflow's name and queue, and DBOS's enqueue options."""
 
+    #: The registered name of the workflow (required).
     workflow_name: str
+    #: The queue to enqueue it on (required).
     queue_name: str
+    #: Its id, as ``SetWorkflowID`` gives it (default: a UUID).
     workflow_id: str
+    #: The application version it is pinned to; only workers of that version run it.
     app_version: str
+    #: A start-to-close timeout in seconds, as ``SetWorkflowTimeout`` gives it.
     workflow_timeout: float
+    #: Seconds it waits DELAYED before it may start.
     delay_seconds: float
+    #: At most one workflow of the queue holds a deduplication id until it ends.
     deduplication_id: str
+    #: What a deduplicated enqueue does: raise (``"reject"``) or return the holder (``"return-existing"``).
     duplication_policy: Literal["reject", "return-existing"]
+    #: From 1 (first) to 2**31-1; without one a workflow runs before those with a priority.
     priority: int
+    #: The partition of a partitioned queue (required there).
     queue_partition_key: str
+    #: The registered name of the workflow's class, for a method.
     class_name: str
+    #: The ``config_name`` of the workflow's ``DBOSConfiguredInstance``, for an instance method.
     instance_name: str
 
 
