@@ -184,12 +184,10 @@ class DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded(DBOSException):
 
 
 class DBOSConflictingRegistrationError(DBOSException):
-    """One name was registered both as a workflow and as a step or transaction."""
+    """One name was registered both as a workflow and as a step or transaction, or by two workflows."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"Operation (Name: {name}) is already registered with a conflicting function type", 25
-        )
+    def __init__(self, name: str, message: str | None = None) -> None:
+        super().__init__(message or f"Operation (Name: {name}) is already registered with a conflicting function type", 25)
 
 
 class DBOSSerializationError(DBOSException, TypeError):

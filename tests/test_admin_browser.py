@@ -47,7 +47,7 @@ def charge_card(order: dict[str, Any]) -> str:
 
 
 @DBOS.workflow()
-def checkout(order: dict[str, Any]) -> dict[str, Any]:
+def checkout_order(order: dict[str, Any]) -> dict[str, Any]:
     """Reserve, then charge: the charge fails until the ``payments-up-<id>`` row exists."""
     DBOS.set_event("stage", "reserving")
     reserved = reserve_stock(order)
@@ -80,17 +80,17 @@ def history() -> None:
     for number in (1038, 1039, 1040, 1041):
         SideEffect.objects.create(key=f"payments-up-{number}")
         with SetWorkflowID(f"order-{number}"):
-            checkout(order(number, ["book", "lamp"]))
+            checkout_order(order(number, ["book", "lamp"]))
     with SetWorkflowID("order-1042"):
-        handle = DBOS.start_workflow(checkout, order(1042, ["chair"]))
+        handle = DBOS.start_workflow(checkout_order, order(1042, ["chair"]))
     with pytest.raises(RuntimeError):
         handle.get_result()
     SideEffect.objects.create(key="payments-up-1043")
     with SetWorkflowID("order-1043"), SetEnqueueOptions(delay_seconds=3600):
-        orders.enqueue(checkout, order(1043, ["desk"]))
+        orders.enqueue(checkout_order, order(1043, ["desk"]))
     DBOS.cancel_workflow("order-1043")
     with SetWorkflowID("order-1044"), SetEnqueueOptions(delay_seconds=3600):
-        orders.enqueue(checkout, order(1044, ["mug"]))
+        orders.enqueue(checkout_order, order(1044, ["mug"]))
 
 
 @pytest.fixture

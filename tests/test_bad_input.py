@@ -142,14 +142,14 @@ def test_without_a_limit_a_value_over_the_default_one_is_stored(dbos_runtime: An
     settings.DBOS = {**settings.DBOS, "MAX_PAYLOAD_BYTES": None}
     huge = "x" * (5 * 1024 * 1024)
     with SetWorkflowID("no-limit"):
-        assert echo(huge) == huge
+        assert bad_input_echo(huge) == huge
     assert len(Workflow.objects.get(pk="no-limit").output or "") > 5 * 1024 * 1024
 
 
 def test_the_default_limit_is_four_mebibytes(dbos_runtime: Any) -> None:
     huge = "x" * (4 * 1024 * 1024)
     with nothing_written(), pytest.raises(DBOSPayloadTooLargeError, match="over the limit of 4194304 bytes"):
-        DBOS.start_workflow(echo, huge)
+        DBOS.start_workflow(bad_input_echo, huge)
 
 
 @pytest.mark.parametrize("value", [0, -1, "4MB", 1.5, True])
@@ -171,7 +171,7 @@ def json_runtime(db: None, settings: Settings) -> Iterator[Any]:
 
 
 @DBOS.workflow()
-def echo(value: Any) -> Any:
+def bad_input_echo(value: Any) -> Any:
     return value
 
 
@@ -188,8 +188,8 @@ def returns_a_set_from_a_step() -> Any:
 @pytest.mark.parametrize("value", [{1, 2}, (1, 2), b"bytes", math.nan, {1: "int key"}], ids=repr)
 def test_the_json_serializer_refuses_inputs_that_are_not_json_and_writes_nothing(json_runtime: Any,
                                                                                  value: Any) -> None:  # fmt: skip
-    for call in (lambda: DBOS.start_workflow(echo, value), lambda: bad_input_queue.enqueue(echo, value),
-                 lambda: DBOSClient().enqueue({"workflow_name": echo.__qualname__, "queue_name": bad_input_queue.name},
+    for call in (lambda: DBOS.start_workflow(bad_input_echo, value), lambda: bad_input_queue.enqueue(bad_input_echo, value),
+                 lambda: DBOSClient().enqueue({"workflow_name": bad_input_echo.__qualname__, "queue_name": bad_input_queue.name},
                                               value)):  # fmt: skip
         with nothing_written(), pytest.raises(DBOSSerializationError, match="JSON serializer"):
             call()
@@ -246,7 +246,7 @@ def test_the_same_queue_name_cannot_be_declared_twice() -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("options", [{}, {"queue_name": "test-bad-input"}, {"workflow_name": "echo"},
+@pytest.mark.parametrize("options", [{}, {"queue_name": "test-bad-input"}, {"workflow_name": "bad_input_echo"},
                                      {"workflow_name": "", "queue_name": "test-bad-input"}])  # fmt: skip
 def test_a_client_enqueue_without_a_workflow_or_queue_name_is_refused_by_name(options: dict[str, str]) -> None:
     with nothing_written(), pytest.raises(DBOSInvalidArgumentError, match="workflow_name|queue_name"):
@@ -268,7 +268,7 @@ def test_read_stream_refuses_a_negative_offset_when_called() -> None:
 
 def test_a_queue_stored_in_the_database_is_known_to_enqueue(dbos_runtime: Any) -> None:
     DBOS.register_queue("stored-for-enqueue")
-    handle = DBOS.enqueue_workflow("stored-for-enqueue", echo, 1)
+    handle = DBOS.enqueue_workflow("stored-for-enqueue", bad_input_echo, 1)
     assert Workflow.objects.get(pk=handle.workflow_id).queue_name == "stored-for-enqueue"
 
 
@@ -278,7 +278,7 @@ def test_a_queue_stored_with_invalid_limits_is_skipped_and_the_others_are_served
 ) -> None:
     DatabaseQueue.objects.create(name="hand-written", concurrency=-3, created_at=0, updated_at=0)
     with caplog.at_level(logging.ERROR, logger="dbos_django"):
-        handle = bad_input_queue.enqueue(echo, "still served")
+        handle = bad_input_queue.enqueue(bad_input_echo, "still served")
         assert handle.get_result() == "still served"
         wait_for(lambda: "Queue 'hand-written' stored in the database is not served" in caplog.text, timeout=10)
 
@@ -286,7 +286,7 @@ def test_a_queue_stored_with_invalid_limits_is_skipped_and_the_others_are_served
 @pytest.mark.django_db
 def test_apply_schedules_names_a_missing_key_instead_of_raising_key_error() -> None:
     with nothing_written(), pytest.raises(DBOSInvalidArgumentError, match="it needs schedule$"):
-        DBOS.apply_schedules([{"schedule_name": "incomplete", "workflow_fn": echo}])  # type: ignore[typeddict-item]
+        DBOS.apply_schedules([{"schedule_name": "incomplete", "workflow_fn": bad_input_echo}])  # type: ignore[typeddict-item]
 
 
 @pytest.mark.django_db

@@ -56,12 +56,12 @@ LIMIT = 300  # MAX_PAYLOAD_BYTES in the oversize properties
 
 
 @DBOS.workflow()
-def echo(value: Any) -> Any:
+def prop_echo(value: Any) -> Any:
     return value
 
 
 @DBOS.workflow()
-def ticked(scheduled_time: datetime, context: Any) -> None:
+def prop_ticked(scheduled_time: datetime, context: Any) -> None:
     return None
 
 
@@ -198,10 +198,10 @@ def test_a_value_is_stored_if_and_only_if_its_utf8_size_is_within_the_limit(limi
 def targets(dbos_runtime: Any) -> Iterator[dict[str, str]]:
     """A finished workflow and a queued one: valid targets, so that only the argument under test is wrong."""
     with SetWorkflowID("prop-done"):
-        DBOS.start_workflow(echo, 1)
+        DBOS.start_workflow(prop_echo, 1)
     dbos_runtime.drain()
     with SetWorkflowID("prop-waiting"):
-        QUEUE.enqueue(echo, 2)  # not drained: it stays ENQUEUED
+        QUEUE.enqueue(prop_echo, 2)  # not drained: it stays ENQUEUED
     yield {"done": "prop-done", "waiting": "prop-waiting"}
 
 
@@ -282,7 +282,7 @@ TIMEOUT_CALLS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
 
 def _enqueue_with(**options: Any) -> Any:
     with SetEnqueueOptions(**options):
-        return QUEUE.enqueue(echo, 3)
+        return QUEUE.enqueue(prop_echo, 3)
 
 
 @WITH_DB
@@ -340,10 +340,10 @@ def test_a_queue_name_that_is_empty_or_not_a_string_is_refused(targets: Any, nam
 @given(name=st.text(min_size=1, max_size=20))
 def test_an_unknown_queue_is_refused_by_every_call_that_names_one(targets: Any, name: str) -> None:
     assume(name not in registry.queues and not name.startswith("_dbos"))
-    refused(lambda: DBOS.enqueue_workflow(name, echo, 1))
+    refused(lambda: DBOS.enqueue_workflow(name, prop_echo, 1))
     refused(lambda: DBOS.fork_workflow("prop-done", 1, queue_name=name))
     refused(lambda: DBOS.resume_workflow("prop-waiting", queue_name=name))
-    refused(lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=ticked, schedule="* * * * *",
+    refused(lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=prop_ticked, schedule="* * * * *",
                                          queue_name=name))  # fmt: skip
 
 
@@ -362,9 +362,9 @@ bad_crons = st.one_of(
 @given(expression=bad_crons)
 def test_a_bad_cron_expression_is_refused(targets: Any, expression: Any) -> None:
     scheduled = dict(registry.schedules)
-    refused(lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=ticked, schedule=expression))
-    refused(lambda: DBOS.apply_schedules([{"schedule_name": "prop-s", "workflow_fn": ticked, "schedule": expression}]))
-    refused(lambda: DBOS.scheduled(expression)(ticked))
+    refused(lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=prop_ticked, schedule=expression))
+    refused(lambda: DBOS.apply_schedules([{"schedule_name": "prop-s", "workflow_fn": prop_ticked, "schedule": expression}]))
+    refused(lambda: DBOS.scheduled(expression)(prop_ticked))
     assert registry.schedules == scheduled
 
 
@@ -381,7 +381,7 @@ def is_zone(name: str) -> bool:
                                                              "utc", "Europe/Paris ", "zone.tab", "a" * 300])))  # fmt: skip
 def test_an_unknown_time_zone_is_refused(targets: Any, zone: str) -> None:
     assume(not is_zone(zone))
-    error = refused(lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=ticked, schedule="* * * * *",
+    error = refused(lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=prop_ticked, schedule="* * * * *",
                                                  cron_timezone=zone))  # fmt: skip
     assert "time zone" in str(error)
 
@@ -393,11 +393,11 @@ unpicklable = st.sampled_from([threading.Lock(), (n for n in range(3)), lambda: 
 @given(value=st.one_of(unpicklable, st.lists(unpicklable, min_size=1, max_size=2), st.dictionaries(
     st.text(max_size=3), unpicklable, min_size=1, max_size=2)))  # fmt: skip
 def test_an_argument_that_cannot_be_stored_is_refused_before_anything_is_written(targets: Any, value: Any) -> None:
-    for call in (lambda: DBOS.start_workflow(echo, value), lambda: DBOS.enqueue_workflow(QUEUE.name, echo, value),
-                 lambda: QUEUE.enqueue(echo, value), lambda: DBOS.send("prop-waiting", value),
-                 lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=ticked, schedule="* * * * *",
+    for call in (lambda: DBOS.start_workflow(prop_echo, value), lambda: DBOS.enqueue_workflow(QUEUE.name, prop_echo, value),
+                 lambda: QUEUE.enqueue(prop_echo, value), lambda: DBOS.send("prop-waiting", value),
+                 lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=prop_ticked, schedule="* * * * *",
                                               context=value),
-                 lambda: DBOSClient().enqueue({"workflow_name": echo.__qualname__, "queue_name": QUEUE.name}, value)):  # fmt: skip
+                 lambda: DBOSClient().enqueue({"workflow_name": prop_echo.__qualname__, "queue_name": QUEUE.name}, value)):  # fmt: skip
         assert "Cannot store" in str(refused(call, DBOSSerializationError))
 
 
@@ -406,12 +406,12 @@ def test_an_argument_that_cannot_be_stored_is_refused_before_anything_is_written
 def test_a_payload_over_the_limit_is_refused_before_anything_is_written(targets: Any, size: int, char: str) -> None:
     value = char * size
     with override_settings(DBOS={**django_settings.DBOS, "MAX_PAYLOAD_BYTES": LIMIT}):
-        for call in (lambda: DBOS.start_workflow(echo, value), lambda: DBOS.enqueue_workflow(QUEUE.name, echo, value),
+        for call in (lambda: DBOS.start_workflow(prop_echo, value), lambda: DBOS.enqueue_workflow(QUEUE.name, prop_echo, value),
                      lambda: DBOS.send("prop-waiting", value),
                      lambda: DBOS.send_bulk([SendMessage("prop-waiting", 1), SendMessage("prop-waiting", value)]),
-                     lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=ticked, schedule="* * * * *",
+                     lambda: DBOS.create_schedule(schedule_name="prop-s", workflow_fn=prop_ticked, schedule="* * * * *",
                                                   context=value),
-                     lambda: DBOSClient().enqueue({"workflow_name": echo.__qualname__, "queue_name": QUEUE.name},
+                     lambda: DBOSClient().enqueue({"workflow_name": prop_echo.__qualname__, "queue_name": QUEUE.name},
                                                   value)):  # fmt: skip
             error = refused(call, DBOSPayloadTooLargeError)
             assert isinstance(error, DBOSPayloadTooLargeError) and error.limit == LIMIT and error.size > LIMIT

@@ -38,7 +38,14 @@ class Registry:
         with self.lock:
             if info.name in self.operations:
                 raise DBOSConflictingRegistrationError(info.name)
-            # Re-decorating under the same name (a reloaded module, a test) replaces the entry.
+            known = self.workflows.get(info.name)
+            # (A bare step or transaction call's one-step "<temp>." workflow may share its step's common name.)
+            if known is not None and not info.name.startswith("<temp>.") and _origin(known.func) != _origin(info.func):
+                # Recovery finds a workflow by its name: two functions under one name would run the wrong one.
+                raise DBOSConflictingRegistrationError(info.name, (
+                    f"Two workflows are named {info.name!r}: {_origin(known.func)} and {_origin(info.func)}. "
+                    f"Give one another name: @DBOS.workflow(name=...)"))  # fmt: skip
+            # Re-decorating the same function (a reloaded module) replaces the entry.
             self.workflows[info.name] = info
 
     def add_operation(self, name: str, kind: str) -> None:
@@ -125,3 +132,9 @@ def _task_api() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _origin(func: Callable[..., Any]) -> str:
+    """Where a function was defined: its module and qualified name (through decorators)."""
+    func = inspect.unwrap(func)
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
