@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: test test-sqlite test-postgres test-311 demo demo-crash bench lint venv clean
+.PHONY: test test-sqlite test-postgres test-311 demo demo-crash docs bench lint venv clean
 
 # The newest Python >= 3.12 on this machine (pyenv's too); else python3 (then Django 5.2 LTS).
 BEST_PYTHON := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null) \
@@ -17,7 +17,7 @@ BASE_PYTHON ?= $(if $(BEST_PYTHON),$(BEST_PYTHON),python3)
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip >/dev/null
-	$(PY) -m pip install -q -e "$$($(PY) -c 'import sys; print(".[dev,tasks]" if sys.version_info < (3, 12) else ".[dev]")')" \
+	$(PY) -m pip install -q -e "$$($(PY) -c 'import sys; print(".[dev,docs,tasks]" if sys.version_info < (3, 12) else ".[dev,docs]")')" \
 	  $$($(PY) -c 'import sys; print("django<6" if sys.version_info < (3, 12) else "")')
 	@touch $@
 
@@ -62,5 +62,10 @@ demo-crash: venv
 bench: venv
 	$(MAKE) --no-print-directory -C bench
 
+# The documentation site (Sphinx + MyST), warnings as errors: docs/_build/html/index.html.
+docs: venv
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "The site: docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) .venv-311 .test-results db.sqlite3 .test-db.sqlite3
+	rm -rf $(VENV) .venv-311 .test-results db.sqlite3 .test-db.sqlite3 docs/_build
