@@ -170,12 +170,18 @@ def test_an_invalid_order_form_is_shown_again_with_its_errors(client, product):
     assert not Order.objects.exists()
 
 
-@NO_OUTAGES
-def test_the_order_page_streams_the_workflows_progress(client, dbos_runtime, product):
+def shipped_through_the_pages(client: Client, dbos_runtime, product: Product) -> Order:
+    """An order placed with the shop's form (so this session owns it), paid, run to its end."""
     client.post("/orders/", {"product": product.pk, "quantity": 1, "email": "ann@example.com"})
     order = Order.objects.get()
     pay(order)
     dbos_runtime.drain()
+    return order
+
+
+@NO_OUTAGES
+def test_the_order_page_streams_the_workflows_progress(client, dbos_runtime, product):
+    order = shipped_through_the_pages(client, dbos_runtime, product)
     response = client.get(f"/orders/{order.pk}/progress")
     frames = b"".join(response.streaming_content).decode()
     assert response["Content-Type"] == "text/event-stream"
@@ -185,10 +191,7 @@ def test_the_order_page_streams_the_workflows_progress(client, dbos_runtime, pro
 
 @NO_OUTAGES
 def test_the_status_json_shows_the_workflows_events(client, dbos_runtime, product):
-    client.post("/orders/", {"product": product.pk, "quantity": 1, "email": "ann@example.com"})
-    order = Order.objects.get()
-    pay(order)
-    dbos_runtime.drain()
+    order = shipped_through_the_pages(client, dbos_runtime, product)
     body = json.loads(client.get(f"/orders/{order.pk}/status.json").content)
     assert body == {"order": order.pk, "status": "shipped", "tracking_number": f"TRK{order.pk:08d}",
                     "events": {"status": "shipped"}}  # fmt: skip
