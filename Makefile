@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: test test-sqlite test-postgres test-311 demo demo-crash docs bench lint venv clean
+.PHONY: test test-sqlite test-postgres test-311 demo demo-crash docs bench chaos lint venv clean
 
 # The newest Python >= 3.12 on this machine (pyenv's too); else python3 (then Django 5.2 LTS).
 BEST_PYTHON := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null) \
@@ -48,7 +48,7 @@ test-311:
 	env -u DATABASE_URL .venv-311/bin/python -m pytest tests/test_tasks.py $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check dbos_django tests example_project
+	$(VENV)/bin/ruff check dbos_django tests example_project chaos docs/conf.py
 	$(VENV)/bin/mypy dbos_django
 
 # The shop: web server + dbos_worker on SQLite (DATABASE_URL for PostgreSQL), until Ctrl-C. DEMO_PORT=8001 to move it.
@@ -61,6 +61,10 @@ demo-crash: venv
 
 bench: venv
 	$(MAKE) --no-print-directory -C bench
+
+# The chaos soak (docs/reliability.md). It restarts the PostgreSQL cluster it runs on. ARGS="--short" is CI's size.
+chaos: venv
+	PYTHON=$(PY) chaos/run $(ARGS)
 
 # The documentation site (Sphinx + MyST), warnings as errors: docs/_build/html/index.html.
 docs: venv
