@@ -77,6 +77,16 @@ def test_enqueued_workflows_run_in_priority_then_age_order(dbos_runtime):
 
 
 @pytest.mark.django_db
+def test_workflows_enqueued_in_the_same_millisecond_run_in_the_order_they_were_enqueued(dbos_runtime):
+    tags = [f"tie{n}" for n in range(12)]  # the fake clock stands still: one created_at for all
+    for tag in tags:
+        ordered.enqueue(three_notes, tag)
+    assert len(set(Workflow.objects.filter(queue_name="test-ordered").values_list("created_at", flat=True))) == 1
+    dbos_runtime.drain()
+    assert [k.split("-")[0] for k in keys()[::3]] == tags
+
+
+@pytest.mark.django_db
 def test_a_delayed_workflow_waits_for_the_clock(dbos_runtime):
     with SetEnqueueOptions(delay_seconds=60):
         handle = drained.enqueue(three_notes, "later")

@@ -77,12 +77,8 @@ class Workflow(models.Model):
             models.Index(
                 fields=["forked_from"], condition=Q(forked_from__isnull=False), name="dbos_wf_forked_idx"
             ),
-            # Claiming: the next ENQUEUED rows of a queue, by priority then age.
-            models.Index(
-                fields=["queue_name", "priority", "created_at"],
-                condition=Q(status="ENQUEUED"),
-                name="dbos_wf_enqueued_idx",
-            ),
+            # Claiming (the next ENQUEUED rows of a queue, by priority, age, then order of insertion) has its
+            # index in migration 0008: its last key, the insertion order, differs by database.
             # Global concurrency: the PENDING rows of a queue.
             models.Index(fields=["queue_name"], condition=Q(status="PENDING"), name="dbos_wf_queue_pending_idx"),
             # Rate limits: the rows of a queue started in the last period.

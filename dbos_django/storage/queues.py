@@ -127,7 +127,7 @@ def _select_ids(conn: BaseDatabaseWrapper, queue: str, partition: str | None, ve
     with conn.cursor() as cur:
         cur.execute(
             f"SELECT workflow_id FROM {TABLE} WHERE queue_name = %s AND status = 'ENQUEUED' AND {version_sql}"
-            f"{partition_sql} ORDER BY priority, created_at LIMIT %s{lock}",
+            f"{partition_sql} ORDER BY priority, created_at, {vendor.insertion_order(conn)} LIMIT %s{lock}",
             params,
         )
         return [row[0] for row in cur.fetchall()]

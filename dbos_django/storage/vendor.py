@@ -14,6 +14,14 @@ def is_sqlite(conn: BaseDatabaseWrapper) -> bool:
     return conn.vendor == "sqlite"
 
 
+def insertion_order(conn: BaseDatabaseWrapper) -> str:
+    """The column that orders workflow rows as they were inserted (ties of ``created_at``, one millisecond).
+
+    SQLite's ``rowid``; on PostgreSQL an identity column that only migration 0008 knows about.
+    """
+    return "enqueue_seq" if is_postgres(conn) else "rowid"
+
+
 def is_postgres(conn: BaseDatabaseWrapper) -> bool:
     return conn.vendor == "postgresql"
 
