@@ -218,8 +218,11 @@ class Dispatcher:
         error = future.exception() if not future.cancelled() else None
         from .workflows import Parked
 
-        outcome = "stopped: cancelled or taken over" if isinstance(error, Parked) else "ERROR " + repr(error) if error else "SUCCESS"
-        logger.info("Finished workflow %s (%s): %s", row.workflow_id, row.name, outcome)
+        if error is None or isinstance(error, Parked):
+            outcome = "SUCCESS" if error is None else "stopped: cancelled or taken over"
+            logger.info("Finished workflow %s (%s): %s", row.workflow_id, row.name, outcome)
+        else:  # at ERROR, so that error trackers reading the logs (Sentry's logging integration...) see it
+            logger.error("Finished workflow %s (%s): ERROR %r", row.workflow_id, row.name, error)
         self.wake(key[0])
 
 
