@@ -193,3 +193,34 @@ def test_the_command_reports_an_unknown_schedule(runtime):
 
     with pytest.raises(CommandError, match="No schedule named nope"):
         call_command("dbos_schedules", "pause", "nope")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_launching_together_store_the_same_code_schedules_without_a_conflict():
+    import threading
+    import uuid
+
+    from django.db import connections
+
+    from dbos_django.storage import schedules as store
+
+    errors: list[BaseException] = []
+
+    def launch_like(barrier: threading.Barrier, name: str) -> None:
+        row = Schedule(schedule_id=str(uuid.uuid4()), schedule_name=name, workflow_name=name, schedule="0 3 * * *",
+                       kind="decorator", created_at=0, application_name="tests")  # fmt: skip
+        barrier.wait()
+        try:
+            store.upsert("default", [row], keep_status=True)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    for round_number in range(15):  # each round two "processes" register a schedule new to both, at once
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=launch_like, args=(barrier, f"together-{round_number}")) for _ in "ab"]
+        [thread.start() for thread in threads]
+        [thread.join() for thread in threads]
+    assert errors == []
+    assert Schedule.objects.filter(schedule_name__startswith="together-").count() == 15

@@ -213,8 +213,9 @@ def test_three_workers_drain_a_thousand_workflows_running_each_body_once(workers
 @pytest.mark.django_db(transaction=True)
 def test_a_global_concurrency_of_two_holds_across_three_workers(workers: Workers) -> None:
     # Many short workflows, so that workers often claim at the same moment.
+    # All three up before the work arrives: on a loaded machine the first could otherwise finish it alone.
+    workers.ready(*[workers.start("--queue", app.pair.name, "--concurrency", "4") for _ in range(3)])
     enqueue_many(app.pair, 100, seconds=0.02)
-    [workers.start("--queue", app.pair.name, "--concurrency", "4") for _ in range(3)]
     workers.wait(lambda: successes(app.pair.name) == 100, DRAIN_TIMEOUT, "100 workflows SUCCESS")
 
     intervals = body_intervals(app.pair.name)

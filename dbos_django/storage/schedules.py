@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from ..models import Schedule
@@ -32,8 +32,12 @@ def upsert(alias: str, rows: list[Schedule], *, keep_status: bool) -> None:
             for row in rows:
                 found = Schedule.objects.using(alias).filter(schedule_name=row.schedule_name).first()
                 if found is None:
-                    row.save(using=alias, force_insert=True)
-                    continue
+                    try:
+                        with transaction.atomic(using=alias):  # a savepoint: the transaction survives a conflict
+                            row.save(using=alias, force_insert=True)
+                        continue
+                    except IntegrityError:  # another process launching at the same moment inserted it first
+                        found = Schedule.objects.using(alias).get(schedule_name=row.schedule_name)
                 changed = (found.schedule != row.schedule or found.cron_timezone != row.cron_timezone)
                 for field in ("workflow_name", "workflow_class_name", "schedule", "context", "automatic_backfill",
                               "cron_timezone", "queue_name", "application_name", "kind"):  # fmt: skip
