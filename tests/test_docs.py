@@ -31,7 +31,6 @@ import sys
 import tomllib
 import types
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +95,12 @@ def pages_with(language: str | set[str], tags: set[str] | None = None) -> list[A
     return [pytest.param(page, id=page.name) for page in PAGES if of_kind(page, language=language, tags=tags)]
 
 
+def blocks_of(language: str | set[str], tags: set[str] | None = None) -> list[Any]:
+    """Every block of these languages (and tags) on every page, as test parameters named by their place."""
+    return [pytest.param(block, id=block.where) for page in PAGES
+            for block in of_kind(page, language=language, tags=tags)]  # fmt: skip
+
+
 def run_in_module(page: Path, examples: list[Block]) -> dict[str, Any]:
     """Execute the blocks in order in one module (named for the page), tracebacks pointing into the page."""
     module = types.ModuleType(f"docs_examples.{page.stem.replace('-', '_')}")
@@ -126,24 +131,12 @@ def test_the_live_python_examples_of_the_page_run(page: Path, dbos_live_runtime:
     run_in_module(page, of_kind(page, language="python", tags={"live"}))
 
 
-def settings_blocks() -> Iterator[Any]:
-    for page in PAGES:
-        for block in of_kind(page, language="python", tags={"settings"}):
-            yield pytest.param(block, id=block.where)
-
-
-def before_blocks() -> Iterator[Any]:
-    for page in PAGES:
-        for block in of_kind(page, language="python", tags={"before"}):
-            yield pytest.param(block, id=block.where)
-
-
-@pytest.mark.parametrize("block", list(before_blocks()))
+@pytest.mark.parametrize("block", blocks_of("python", {"before"}))
 def test_the_code_of_other_libraries_in_migration_guides_is_valid_python(block: Block) -> None:
     compile("\n" * (block.line - 1) + block.code, str(block.page), "exec")
 
 
-@pytest.mark.parametrize("block", list(settings_blocks()))
+@pytest.mark.parametrize("block", blocks_of("python", {"settings"}))
 def test_the_settings_examples_pass_the_system_checks(block: Block) -> None:
     from django.conf import settings
 
@@ -206,13 +199,7 @@ def make_targets(code: str) -> list[tuple[Path, str]]:
     return targets
 
 
-def shell_blocks() -> Iterator[Any]:
-    for page in PAGES:
-        for block in of_kind(page, language=SHELL_LANGUAGES):
-            yield pytest.param(block, id=block.where)
-
-
-@pytest.mark.parametrize("block", list(shell_blocks()))
+@pytest.mark.parametrize("block", blocks_of(SHELL_LANGUAGES))
 def test_the_commands_of_the_shell_examples_exist_and_parse(block: Block) -> None:
     commands = get_commands()
     for name, *args in manage_commands(block.code):
@@ -228,13 +215,7 @@ def test_the_commands_of_the_shell_examples_exist_and_parse(block: Block) -> Non
             assert extra.strip() in extras, f"{block.where}: pyproject.toml has no extra {extra!r}"
 
 
-def javascript_blocks() -> Iterator[Any]:
-    for page in PAGES:
-        for block in of_kind(page, language={"javascript", "js"}):
-            yield pytest.param(block, id=block.where)
-
-
-@pytest.mark.parametrize("block", list(javascript_blocks()))
+@pytest.mark.parametrize("block", blocks_of({"javascript", "js"}))
 def test_the_javascript_examples_are_valid(block: Block, tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:

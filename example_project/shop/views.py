@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import close_old_connections
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -27,8 +28,13 @@ SESSION_KEY = "shop_orders"
 DRILL_SIZES = (10, 20, 50)
 
 
+def catalogue() -> QuerySet[Product]:
+    """The products customers may order (not the crash lab's)."""
+    return Product.objects.exclude(sku=drill.DRILL_PRODUCT).order_by("name")
+
+
 class OrderForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=Product.objects.exclude(sku=drill.DRILL_PRODUCT).order_by("name"))
+    product = forms.ModelChoiceField(queryset=catalogue())
     quantity = forms.IntegerField(min_value=1, max_value=10, initial=1)
     email = forms.EmailField(initial="you@example.com")
 
@@ -50,16 +56,14 @@ def _own_order(request: HttpRequest, pk: int) -> Order:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     mine = Order.objects.filter(pk__in=request.session.get(SESSION_KEY, [])).select_related("product")
-    products = Product.objects.exclude(sku=drill.DRILL_PRODUCT).order_by("name")
-    return render(request, "shop/index.html", {"form": OrderForm(), "products": products, "orders": mine[:10]})
+    return render(request, "shop/index.html", {"form": OrderForm(), "products": catalogue(), "orders": mine[:10]})
 
 
 @require_POST
 def place(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST)
     if not form.is_valid():
-        products = Product.objects.exclude(sku=drill.DRILL_PRODUCT).order_by("name")
-        return render(request, "shop/index.html", {"form": form, "products": products, "orders": []}, status=400)
+        return render(request, "shop/index.html", {"form": form, "products": catalogue(), "orders": []}, status=400)
     order = place_order(form.cleaned_data["product"], form.cleaned_data["email"], form.cleaned_data["quantity"])
     request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), order.pk]
     return redirect("shop:order", pk=order.pk)
