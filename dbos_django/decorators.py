@@ -11,7 +11,7 @@ from . import conf
 from .engine import arguments, steps, transactions, workflows
 from .engine.aio import loop_running, run_blocking_off_loop
 from .engine.context import current_step, in_workflow_body
-from .engine.registry import WorkflowInfo, registry
+from .engine.registry import TEMP_PREFIX, WorkflowInfo, registry
 from .error import DBOSException
 
 P = ParamSpec("P")
@@ -163,7 +163,7 @@ def transaction(isolation_level: str = "SERIALIZABLE", *, name: str | None = Non
                     return workflows.call(temp, args, kwargs)  # DBOS runs a bare transaction as a workflow
             return transactions.run(config, func, args, kwargs, alias)
 
-        temp = WorkflowInfo(name=f"<temp>.{config.name}", func=wrapper, is_async=False)
+        temp = WorkflowInfo(name=f"{TEMP_PREFIX}{config.name}", func=wrapper, is_async=False)
         registry.add_workflow(temp)
         return wrapper
 

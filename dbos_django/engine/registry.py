@@ -11,6 +11,9 @@ from typing import Any
 
 from ..error import DBOSConflictingRegistrationError, DBOSInvalidArgumentError
 
+#: The name prefix of the one-step workflow a step or transaction called outside a workflow runs as (as DBOS).
+TEMP_PREFIX = "<temp>."
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkflowInfo:
@@ -39,8 +42,8 @@ class Registry:
             if info.name in self.operations:
                 raise DBOSConflictingRegistrationError(info.name)
             known = self.workflows.get(info.name)
-            # (A bare step or transaction call's one-step "<temp>." workflow may share its step's common name.)
-            if known is not None and not info.name.startswith("<temp>.") and _origin(known.func) != _origin(info.func):
+            # (A bare step or transaction call's one-step temporary workflow may share its step's common name.)
+            if known is not None and not info.name.startswith(TEMP_PREFIX) and _origin(known.func) != _origin(info.func):
                 # Recovery finds a workflow by its name: two functions under one name would run the wrong one.
                 raise DBOSConflictingRegistrationError(info.name, (
                     f"Two workflows are named {info.name!r}: {_origin(known.func)} and {_origin(info.func)}. "
